@@ -1,1 +1,19 @@
-//! placeholder
+//! Terraform types: the provider, its resources and data sources. Thin: each turns Terraform
+//! values into calls on the cloud clients and the onboarding domain, and cloud errors into
+//! diagnostics with attribute paths.
+
+mod caller_identity;
+mod clients;
+pub mod docgen;
+mod docs;
+mod errors;
+mod ids;
+mod provider;
+mod provider_config;
+mod resource_provider_registration;
+mod validators;
+
+pub use caller_identity::CallerIdentityDataSource;
+pub use clients::ProviderClients;
+pub use provider::{provider_schema, MulticloudProvider};
+pub use resource_provider_registration::ResourceProviderRegistrationResource;

@@ -1,0 +1,141 @@
+//! The configured provider's cloud clients, connected lazily: the first resource that needs a
+//! cloud logs in to it, so a configuration that touches only AWS needs no Azure login.
+
+use std::fmt;
+
+use tokio::sync::OnceCell;
+
+use crate::aws::{AwsClients, AwsConfig};
+use crate::azure::{ArmClient, AzureConfig};
+use crate::protocol::{logging, AttrPath, Diagnostics, Value};
+
+use super::provider_config;
+
+/// Why a cloud's configuration cannot be used yet.
+#[derive(Debug, Clone)]
+enum Pending<T> {
+    Ready(T),
+    /// Some attribute of the block depends on a value Terraform only knows at apply.
+    Unknown,
+}
+
+/// What `configure` hands to every resource and data source.
+pub struct ProviderClients {
+    azure_config: Pending<AzureConfig>,
+    aws_config: Pending<AwsConfig>,
+    azure: OnceCell<Result<ArmClient, String>>,
+    aws: OnceCell<Result<AwsClients, String>>,
+}
+
+impl fmt::Debug for ProviderClients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderClients")
+            .field("azure_config", &self.azure_config)
+            .field("aws_config", &self.aws_config)
+            .field("azure_connected", &self.azure.initialized())
+            .field("aws_connected", &self.aws.initialized())
+            .finish()
+    }
+}
+
+impl ProviderClients {
+    /// Reads both cloud blocks; nothing is contacted yet. Every secret in the configuration is
+    /// registered with the log redactor before anything can log it.
+    pub fn from_config(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let azure_config = if config.get("azure").is_fully_known() {
+            let c = provider_config::azure_config(config, env);
+            for s in [&c.client_secret, &c.oidc_token].into_iter().flatten() {
+                logging::register_secret(s.expose());
+            }
+            Pending::Ready(c)
+        } else {
+            Pending::Unknown
+        };
+        let aws_config = if config.get("aws").is_fully_known() {
+            let c = provider_config::aws_config(config);
+            let web_token = c
+                .assume_role_with_web_identity
+                .as_ref()
+                .and_then(|w| w.web_identity_token.as_ref());
+            for s in [&c.secret_key, &c.session_token].into_iter().flatten().chain(web_token) {
+                logging::register_secret(s.expose());
+            }
+            Pending::Ready(c)
+        } else {
+            Pending::Unknown
+        };
+        Self {
+            azure_config,
+            aws_config,
+            azure: OnceCell::new(),
+            aws: OnceCell::new(),
+        }
+    }
+
+    /// The provider's default Azure subscription, known without logging in (None when the
+    /// `azure` block is not known yet or names none).
+    pub fn default_subscription_id(&self) -> Option<String> {
+        match &self.azure_config {
+            Pending::Ready(c) => c.subscription_id.clone(),
+            Pending::Unknown => None,
+        }
+    }
+
+    /// The ARM client, logging in on first use. On failure, the error is added to `diags`
+    /// (against the `azure` block) and `None` is returned; later calls report the same error
+    /// without trying again, so one bad secret is not retried by every resource.
+    pub async fn azure(&self, diags: &mut Diagnostics) -> Option<&ArmClient> {
+        let config = match &self.azure_config {
+            Pending::Ready(c) => c,
+            Pending::Unknown => {
+                unknown_config(diags, "azure");
+                return None;
+            }
+        };
+        let result = self
+            .azure
+            .get_or_init(|| async { ArmClient::new(config.clone()).map_err(|e| e.to_string()) })
+            .await;
+        match result {
+            Ok(client) => Some(client),
+            Err(message) => {
+                diags.attribute_error(AttrPath::root("azure"), "Cannot use the Azure configuration", message.clone());
+                None
+            }
+        }
+    }
+
+    /// The AWS clients, resolving credentials on first use; errors as for [`Self::azure`].
+    pub async fn aws(&self, diags: &mut Diagnostics) -> Option<&AwsClients> {
+        let config = match &self.aws_config {
+            Pending::Ready(c) => c,
+            Pending::Unknown => {
+                unknown_config(diags, "aws");
+                return None;
+            }
+        };
+        let result = self
+            .aws
+            .get_or_init(|| async { AwsClients::new(config).await.map_err(|e| e.to_string()) })
+            .await;
+        match result {
+            Ok(client) => Some(client),
+            Err(message) => {
+                diags.attribute_error(AttrPath::root("aws"), "Cannot use the AWS configuration", message.clone());
+                None
+            }
+        }
+    }
+}
+
+fn unknown_config(diags: &mut Diagnostics, block: &str) {
+    diags.attribute_error(
+        AttrPath::root(block),
+        "Provider configuration not known yet",
+        format!(
+            "The provider's `{block}` block depends on values that are only known after apply, so \
+             this cannot be read during plan. Configure the provider from values known at plan time \
+             (variables, data sources), or apply the resources it depends on first with `-target`."
+        ),
+    );
+}

@@ -1,0 +1,28 @@
+//! Where cloud errors become Terraform diagnostics: once, at the resource boundary.
+
+use crate::aws::AwsError;
+use crate::azure::AzureError;
+use crate::protocol::Diagnostics;
+
+/// Reports an Azure error; the detail keeps ARM's error code and message.
+pub(crate) fn azure(diags: &mut Diagnostics, summary: &str, error: &AzureError) {
+    diags.error(summary, error.to_string());
+}
+
+/// Reports an AWS error; the detail keeps the AWS error code and message.
+pub(crate) fn aws(diags: &mut Diagnostics, summary: &str, error: &AwsError) {
+    diags.error(summary, error.to_string());
+}
+
+/// The requires-import error, worded as the azurerm provider words it so users and tools that
+/// match on it recognise it.
+pub(crate) fn already_exists(diags: &mut Diagnostics, id: &str, type_name: &str) {
+    diags.error(
+        "Resource already exists",
+        format!(
+            "A resource with the ID \"{id}\" already exists - to be managed via Terraform this resource \
+             needs to be imported into the State. Please see the resource documentation for \
+             \"{type_name}\" for more information.\n\nImport it with:\n  terraform import <address> {id}"
+        ),
+    );
+}

@@ -1,0 +1,76 @@
+//! Identifiers parsed once at the edge: import ids and ARM resource ids.
+
+use std::fmt;
+
+use super::validators;
+
+/// `/subscriptions/<subscription_id>/providers/<namespace>`: a resource provider registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRegistrationId {
+    /// The subscription GUID.
+    pub subscription_id: String,
+    /// The namespace, for example `Microsoft.Security`.
+    pub namespace: String,
+}
+
+impl ProviderRegistrationId {
+    /// Parses the id; ARM ids are case-insensitive, so the segment names are too.
+    pub fn parse(id: &str) -> Result<Self, String> {
+        let expected = "expected /subscriptions/<subscription id>/providers/<namespace>, for example \
+                        /subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Security";
+        let segments: Vec<&str> = id.trim_end_matches('/').split('/').collect();
+        match segments.as_slice() {
+            ["", subs, sub, providers, ns]
+                if subs.eq_ignore_ascii_case("subscriptions") && providers.eq_ignore_ascii_case("providers") =>
+            {
+                validators::guid(sub).map_err(|e| format!("{id:?}: {e}"))?;
+                validators::rp_namespace(ns).map_err(|e| format!("{id:?}: {e}"))?;
+                Ok(Self { subscription_id: (*sub).to_owned(), namespace: (*ns).to_owned() })
+            }
+            _ => Err(format!("{id:?} is not a resource provider id; {expected}")),
+        }
+    }
+}
+
+impl fmt::Display for ProviderRegistrationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/subscriptions/{}/providers/{}", self.subscription_id, self.namespace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUB: &str = "11111111-2222-3333-4444-555555555555";
+
+    #[test]
+    fn parse_format_round_trip() {
+        let id = format!("/subscriptions/{SUB}/providers/Microsoft.Security");
+        let parsed = ProviderRegistrationId::parse(&id).unwrap();
+        assert_eq!(parsed.namespace, "Microsoft.Security");
+        assert_eq!(parsed.subscription_id, SUB);
+        assert_eq!(parsed.to_string(), id);
+        assert_eq!(ProviderRegistrationId::parse(&parsed.to_string()).unwrap(), parsed);
+    }
+
+    #[test]
+    fn segment_names_are_case_insensitive() {
+        let parsed = ProviderRegistrationId::parse(&format!("/SUBSCRIPTIONS/{SUB}/Providers/Microsoft.Security/")).unwrap();
+        assert_eq!(parsed.namespace, "Microsoft.Security");
+    }
+
+    #[test]
+    fn rejects_malformed_ids_with_the_expected_form() {
+        for bad in [
+            "",
+            "Microsoft.Security",
+            "/subscriptions/not-a-guid/providers/Microsoft.Security",
+            "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/x",
+            "/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.Security/connectors",
+        ] {
+            let err = ProviderRegistrationId::parse(bad).unwrap_err();
+            assert!(err.contains("subscription"), "{bad}: {err}");
+        }
+    }
+}
