@@ -112,17 +112,28 @@ pub(crate) struct Operation {
     pub(crate) path: String,
 }
 
+/// Where operation URLs are rooted: the emulator URL, subscription and the caller's api-version.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpSite<'a> {
+    pub(crate) base_url: &'a str,
+    pub(crate) subscription: &'a str,
+    pub(crate) api_version: &'a str,
+}
+
 /// Starts an operation and returns its id plus the headers announcing it.
 pub(crate) fn begin(
     world: &mut World,
-    base_url: &str,
-    subscription: &str,
+    site: OpSite<'_>,
     namespace: &str,
     kind: OpKind,
     target: &str,
     config: &LroConfig,
-    api_version: &str,
 ) -> (String, Vec<(String, String)>) {
+    let OpSite {
+        base_url,
+        subscription,
+        api_version,
+    } = site;
     let id = crate::ids::random_guid();
     let status_path =
         format!("/subscriptions/{subscription}/providers/{namespace}/operationStatuses/{id}");

@@ -21,6 +21,17 @@ pub(crate) struct Caller {
     pub(crate) client_id: String,
 }
 
+impl Ctx<'_> {
+    /// Root of operation URLs for this request.
+    pub(crate) fn op_site(&self) -> crate::lro::OpSite<'_> {
+        crate::lro::OpSite {
+            base_url: &self.shared.url,
+            subscription: &self.shared.config.subscription_id,
+            api_version: &self.api_version,
+        }
+    }
+}
+
 /// Per-request context passed to the handlers.
 pub(crate) struct Ctx<'a> {
     pub(crate) shared: &'a Shared,

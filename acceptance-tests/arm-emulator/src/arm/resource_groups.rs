@@ -128,13 +128,11 @@ pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, name: &str) -> Result<Res
             }
             let (_, headers) = crate::lro::begin(
                 world,
-                &ctx.shared.url,
-                sub,
+                ctx.op_site(),
                 "Microsoft.Resources",
                 OpKind::DeleteResourceGroup,
                 &target,
                 &config,
-                &ctx.api_version,
             );
             let mut r = Resp::empty(StatusCode::ACCEPTED);
             r.headers.extend(headers);

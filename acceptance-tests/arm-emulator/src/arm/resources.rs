@@ -243,16 +243,7 @@ fn commit(
         .next()
         .unwrap_or_default()
         .to_string();
-    let (op, headers) = crate::lro::begin(
-        world,
-        &ctx.shared.url,
-        &ctx.shared.config.subscription_id,
-        &namespace,
-        kind,
-        &key,
-        &config,
-        &ctx.api_version,
-    );
+    let (op, headers) = crate::lro::begin(world, ctx.op_site(), &namespace, kind, &key, &config);
     world.resources.insert(
         key,
         Stored {
@@ -305,7 +296,6 @@ fn put(
     body["systemData"] = system_data(ctx, existing.as_ref().map(|s| &s.body));
     run_hooks(
         ctx,
-        world,
         &id,
         resource_type,
         "PUT",
@@ -348,7 +338,6 @@ fn patch(
     body["systemData"] = system_data(ctx, Some(&existing.body));
     run_hooks(
         ctx,
-        world,
         &existing.id,
         resource_type,
         "PATCH",
@@ -368,14 +357,12 @@ fn patch(
 
 fn run_hooks(
     ctx: &Ctx<'_>,
-    world: &World,
     id: &str,
     resource_type: &str,
     method: &str,
     existing: Option<&Value>,
     body: &mut Value,
 ) -> Result<(), ArmError> {
-    let _ = world;
     if let Some(b) = ctx.shared.config.behaviours.get(resource_type) {
         let wctx = WriteContext {
             id,
@@ -413,13 +400,11 @@ fn delete(
     }
     let (op, headers) = crate::lro::begin(
         world,
-        &ctx.shared.url,
-        &ctx.shared.config.subscription_id,
+        ctx.op_site(),
         &r.namespace,
         OpKind::Delete,
         &key,
         &config,
-        &ctx.api_version,
     );
     if let Some(s) = world.resources.get_mut(&key) {
         s.pending = Some(op);
