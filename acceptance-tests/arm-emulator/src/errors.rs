@@ -87,11 +87,7 @@ impl ArmError {
 
     pub(crate) fn into_resp(self) -> Resp {
         let body = json!({"error": self.inner_json()});
-        let mut r = Resp::json(self.status, body);
-        if self.status == StatusCode::NOT_FOUND || self.status.is_client_error() {
-            r = r.with_header("x-ms-failure-cause", "gateway");
-        }
-        r
+        Resp::json(self.status, body)
     }
 }
 
