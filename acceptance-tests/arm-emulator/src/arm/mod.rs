@@ -1,0 +1,233 @@
+//! Azure Resource Manager: bearer-token check, `api-version` check and routing to the
+//! subscription, provider, resource-group and generic resource handlers.
+
+mod providers;
+mod resource_groups;
+mod resources;
+
+use hyper::{Method, StatusCode};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde_json::{Value, json};
+
+use crate::errors::ArmError;
+use crate::http::{Req, Resp};
+use crate::server::Shared;
+use crate::state::World;
+
+/// The authenticated caller of an ARM request.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// `appid` of the token.
+    pub(crate) client_id: String,
+}
+
+impl Ctx<'_> {
+    /// Root of operation URLs for this request.
+    pub(crate) fn op_site(&self) -> crate::lro::OpSite<'_> {
+        crate::lro::OpSite {
+            base_url: &self.shared.url,
+            subscription: &self.shared.config.subscription_id,
+            api_version: &self.api_version,
+        }
+    }
+}
+
+/// Per-request context passed to the handlers.
+pub(crate) struct Ctx<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) req: &'a Req,
+    pub(crate) caller: Caller,
+    pub(crate) api_version: String,
+}
+
+fn unauthorized(shared: &Shared, code: &str, message: String) -> Resp {
+    ArmError::new(StatusCode::UNAUTHORIZED, code, message)
+        .into_resp()
+        .with_header(
+            "WWW-Authenticate",
+            format!(
+                "Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\", error_description=\"The authentication failed because of missing 'Authorization' header or an invalid token.\"",
+                shared.url, shared.config.tenant_id
+            ),
+        )
+}
+
+/// Accepts only unexpired bearer tokens this process issued for the ARM audience.
+fn authenticate(shared: &Shared, req: &Req) -> Result<Caller, Resp> {
+    let Some(header) = req.header("authorization") else {
+        return Err(unauthorized(
+            shared,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.".to_string(),
+        ));
+    };
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    let invalid = || {
+        unauthorized(
+            shared,
+            "InvalidAuthenticationToken",
+            "The access token is invalid.".to_string(),
+        )
+    };
+    let claims = shared.signing_key.verify(token).map_err(|_| invalid())?;
+    if claims.get("aud").and_then(Value::as_str) != Some(crate::token::ARM_AUDIENCE) {
+        return Err(unauthorized(
+            shared,
+            "InvalidAuthenticationTokenAudience",
+            "The access token has been obtained for wrong audience or resource.".to_string(),
+        ));
+    }
+    let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+    if exp <= crate::clock::now_secs() {
+        return Err(unauthorized(
+            shared,
+            "ExpiredAuthenticationToken",
+            "The access token expiry UTC time is earlier than current UTC time.".to_string(),
+        ));
+    }
+    let client_id = claims
+        .get("appid")
+        .and_then(Value::as_str)
+        .ok_or_else(invalid)?
+        .to_string();
+    Ok(Caller { client_id })
+}
+
+/// Serves an ARM request.
+pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
+    let caller = match authenticate(shared, req) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(api_version) = req.query_param("api-version").filter(|v| !v.is_empty()) else {
+        return ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
+        .into_resp();
+    };
+    let ctx = Ctx {
+        shared,
+        req,
+        caller,
+        api_version: api_version.to_string(),
+    };
+    let mut world = shared.world.lock();
+    match dispatch(&ctx, &mut world) {
+        Ok(r) => r,
+        Err(e) => e.into_resp(),
+    }
+}
+
+fn no_route(req: &Req) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "NoRegisteredProviderFound",
+        format!(
+            "No registered resource provider found for path '{}'.",
+            req.path
+        ),
+    )
+}
+
+fn method_not_allowed(req: &Req) -> ArmError {
+    ArmError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!("The requested method '{}' is not allowed here.", req.method),
+    )
+}
+
+fn dispatch(ctx: &Ctx<'_>, world: &mut World) -> Result<Resp, ArmError> {
+    let req = ctx.req;
+    let segs = req.segments();
+    let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let l: Vec<&str> = lower.iter().map(String::as_str).collect();
+    if l.first() != Some(&"subscriptions") {
+        return Err(no_route(req));
+    }
+    if l.len() == 1 {
+        return match req.method {
+            Method::GET => Ok(Resp::ok(
+                json!({"value": [providers::subscription_json(ctx.shared)]}),
+            )),
+            _ => Err(method_not_allowed(req)),
+        };
+    }
+    let sub = segs[1];
+    if !sub.eq_ignore_ascii_case(&ctx.shared.config.subscription_id) {
+        return Err(crate::errors::subscription_not_found(sub));
+    }
+    match &l[2..] {
+        [] if req.method == Method::GET => Ok(Resp::ok(providers::subscription_json(ctx.shared))),
+        ["resourcegroups"] if req.method == Method::GET => resource_groups::list(ctx, world),
+        ["resourcegroups", _] => resource_groups::handle(ctx, world, segs[3]),
+        ["resourcegroups", _, "providers", _, _, ..] => resources::handle(
+            ctx,
+            world,
+            resources::Scope {
+                rg: Some(segs[3]),
+                namespace: segs[5],
+                rest: &segs[6..],
+            },
+        ),
+        ["providers"] if req.method == Method::GET => Ok(providers::list(ctx, world)),
+        ["providers", _] if req.method == Method::GET => providers::get(ctx, world, segs[3]),
+        ["providers", _, "register"] if req.method == Method::POST => {
+            providers::register(ctx, world, segs[3], true)
+        }
+        ["providers", _, "unregister"] if req.method == Method::POST => {
+            providers::register(ctx, world, segs[3], false)
+        }
+        ["providers", _, "operationstatuses", _] if req.method == Method::GET => {
+            Ok(crate::lro::poll_status(world, segs[5]))
+        }
+        ["providers", _, "operationresults", _] if req.method == Method::GET => {
+            let self_url = format!(
+                "{}{}?api-version={}",
+                ctx.shared.url, req.path, ctx.api_version
+            );
+            Ok(crate::lro::poll_result(world, segs[5], &self_url))
+        }
+        ["providers", _, _, ..] => resources::handle(
+            ctx,
+            world,
+            resources::Scope {
+                rg: None,
+                namespace: segs[3],
+                rest: &segs[4..],
+            },
+        ),
+        _ => Err(no_route(req)),
+    }
+}
+
+/// Characters escaped when a path is put back into a `nextLink`.
+const PATH_ESCAPES: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'?');
+
+/// One page of `items` per `$skiptoken`, with a `nextLink` when more remain.
+pub(crate) fn paged(ctx: &Ctx<'_>, world: &World, items: Vec<Value>) -> Resp {
+    let start = ctx
+        .req
+        .query_param("$skiptoken")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
+    let size = world.page_size.max(1);
+    let page: Vec<Value> = items.iter().skip(start).take(size).cloned().collect();
+    let mut body = json!({"value": page});
+    if start + size < items.len() {
+        body["nextLink"] = json!(format!(
+            "{}{}?api-version={}&$skiptoken={}",
+            ctx.shared.url,
+            utf8_percent_encode(&ctx.req.path, PATH_ESCAPES),
+            ctx.api_version,
+            start + size
+        ));
+    }
+    Resp::ok(body)
+}
