@@ -51,7 +51,10 @@ impl AwsClients {
         }
         let mut sdk = loader.load().await;
         if sdk.region().is_none() {
-            sdk = sdk.into_builder().region(Region::from_static(FALLBACK_REGION)).build();
+            sdk = sdk
+                .into_builder()
+                .region(Region::from_static(FALLBACK_REGION))
+                .build();
         }
         if let Some(web) = &config.assume_role_with_web_identity {
             let provider = WebIdentityProvider::new(&sdk, config.endpoints.sts.as_deref(), web)
@@ -71,7 +74,8 @@ impl AwsClients {
             if let Some(url) = &config.endpoints.sts {
                 sts_conf = sts_conf.into_builder().endpoint_url(url).build();
             }
-            let mut builder = AssumeRoleProvider::builder(role.role_arn.clone()).configure(&sts_conf);
+            let mut builder =
+                AssumeRoleProvider::builder(role.role_arn.clone()).configure(&sts_conf);
             if let Some(name) = &role.session_name {
                 builder = builder.session_name(name);
             }
@@ -105,7 +109,10 @@ impl AwsClients {
 
     /// The resolved region.
     pub fn region(&self) -> &str {
-        self.sdk.region().map(Region::as_ref).unwrap_or(FALLBACK_REGION)
+        self.sdk
+            .region()
+            .map(Region::as_ref)
+            .unwrap_or(FALLBACK_REGION)
     }
 
     /// An STS client honouring `endpoints.sts`.
@@ -155,33 +162,59 @@ fn validate(config: &AwsConfig) -> Result<(), AwsError> {
         message,
     };
     match (&config.access_key, &config.secret_key) {
-        (Some(_), None) => return Err(err("aws.secret_key", "aws.access_key is set but aws.secret_key is not: set both or neither".into())),
-        (None, Some(_)) => return Err(err("aws.access_key", "aws.secret_key is set but aws.access_key is not: set both or neither".into())),
+        (Some(_), None) => {
+            return Err(err(
+                "aws.secret_key",
+                "aws.access_key is set but aws.secret_key is not: set both or neither".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(err(
+                "aws.access_key",
+                "aws.secret_key is set but aws.access_key is not: set both or neither".into(),
+            ));
+        }
         _ => {}
     }
     for (attr, url) in [
         ("aws.endpoints.iam", &config.endpoints.iam),
         ("aws.endpoints.sts", &config.endpoints.sts),
-        ("aws.endpoints.cloudformation", &config.endpoints.cloudformation),
-        ("aws.endpoints.organizations", &config.endpoints.organizations),
+        (
+            "aws.endpoints.cloudformation",
+            &config.endpoints.cloudformation,
+        ),
+        (
+            "aws.endpoints.organizations",
+            &config.endpoints.organizations,
+        ),
         ("aws.endpoints.s3", &config.endpoints.s3),
     ] {
         if let Some(u) = url {
-            let parsed = url::Url::parse(u).map_err(|e| err(attr, format!("{attr} is not a valid URL ({u:?}: {e})")))?;
+            let parsed = url::Url::parse(u)
+                .map_err(|e| err(attr, format!("{attr} is not a valid URL ({u:?}: {e})")))?;
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(err(attr, format!("{attr} must be an http(s) URL, got {u:?}")));
+                return Err(err(
+                    attr,
+                    format!("{attr} must be an http(s) URL, got {u:?}"),
+                ));
             }
         }
     }
-    if let Some(role) = &config.assume_role {
-        if role.role_arn.trim().is_empty() {
-            return Err(err("aws.assume_role.role_arn", "aws.assume_role.role_arn is empty".into()));
-        }
+    if let Some(role) = &config.assume_role
+        && role.role_arn.trim().is_empty()
+    {
+        return Err(err(
+            "aws.assume_role.role_arn",
+            "aws.assume_role.role_arn is empty".into(),
+        ));
     }
-    if let Some(web) = &config.assume_role_with_web_identity {
-        if web.role_arn.trim().is_empty() {
-            return Err(err("aws.assume_role_with_web_identity.role_arn", "aws.assume_role_with_web_identity.role_arn is empty".into()));
-        }
+    if let Some(web) = &config.assume_role_with_web_identity
+        && web.role_arn.trim().is_empty()
+    {
+        return Err(err(
+            "aws.assume_role_with_web_identity.role_arn",
+            "aws.assume_role_with_web_identity.role_arn is empty".into(),
+        ));
     }
     Ok(())
 }

@@ -87,23 +87,26 @@ impl AwsConfig {
     /// Fills the web-identity token from `TFC_WORKLOAD_IDENTITY_TOKEN` when the block is present
     /// without a token or token file (the rest comes from aws-config's own environment reading).
     pub fn with_env_fallbacks(mut self, env: impl Fn(&str) -> Option<String>) -> Self {
-        if let Some(w) = &mut self.assume_role_with_web_identity {
-            if w.web_identity_token.is_none() && w.web_identity_token_file.is_none() {
-                w.web_identity_token = env("TFC_WORKLOAD_IDENTITY_TOKEN")
-                    .filter(|t| !t.trim().is_empty())
-                    .map(Secret::from);
-            }
+        if let Some(w) = &mut self.assume_role_with_web_identity
+            && w.web_identity_token.is_none()
+            && w.web_identity_token_file.is_none()
+        {
+            w.web_identity_token = env("TFC_WORKLOAD_IDENTITY_TOKEN")
+                .filter(|t| !t.trim().is_empty())
+                .map(Secret::from);
         }
         self
     }
 
     /// Total attempts per call, as aws-config counts them.
     pub fn max_attempts(&self) -> u32 {
-        self.max_retries.map_or(DEFAULT_MAX_ATTEMPTS, |r| r.saturating_add(1))
+        self.max_retries
+            .map_or(DEFAULT_MAX_ATTEMPTS, |r| r.saturating_add(1))
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -120,7 +123,12 @@ mod tests {
     #[test]
     fn tfc_token_fallback_only_when_block_present_and_empty() {
         let env = |k: &str| (k == "TFC_WORKLOAD_IDENTITY_TOKEN").then(|| "jwt".to_owned());
-        assert_eq!(AwsConfig::default().with_env_fallbacks(env).assume_role_with_web_identity, None);
+        assert_eq!(
+            AwsConfig::default()
+                .with_env_fallbacks(env)
+                .assume_role_with_web_identity,
+            None
+        );
         let c = AwsConfig {
             assume_role_with_web_identity: Some(WebIdentity {
                 role_arn: "arn:aws:iam::123456789012:role/r".into(),
@@ -129,7 +137,9 @@ mod tests {
             ..Default::default()
         }
         .with_env_fallbacks(env);
-        let token = c.assume_role_with_web_identity.and_then(|w| w.web_identity_token);
+        let token = c
+            .assume_role_with_web_identity
+            .and_then(|w| w.web_identity_token);
         assert_eq!(token.as_ref().map(Secret::expose), Some("jwt"));
     }
 

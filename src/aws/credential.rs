@@ -48,7 +48,11 @@ pub(crate) struct WebIdentityProvider {
 impl WebIdentityProvider {
     /// `base` supplies region, endpoint and retry settings; its credentials are not used
     /// (the call is authorized by the token alone).
-    pub(crate) fn new(base: &SdkConfig, sts_endpoint: Option<&str>, web: &WebIdentity) -> Option<Self> {
+    pub(crate) fn new(
+        base: &SdkConfig,
+        sts_endpoint: Option<&str>,
+        web: &WebIdentity,
+    ) -> Option<Self> {
         let token = match (&web.web_identity_token, &web.web_identity_token_file) {
             (Some(t), _) => TokenSource::Inline(t.clone()),
             (None, Some(p)) => TokenSource::File(p.clone()),
@@ -62,7 +66,10 @@ impl WebIdentityProvider {
         Some(Self {
             sts: aws_sdk_sts::Client::from_conf(builder.build()),
             role_arn: web.role_arn.clone(),
-            session_name: web.session_name.clone().unwrap_or_else(|| DEFAULT_SESSION_NAME.to_owned()),
+            session_name: web
+                .session_name
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SESSION_NAME.to_owned()),
             token,
         })
     }
@@ -123,6 +130,7 @@ impl ProvideCredentials for WebIdentityProvider {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

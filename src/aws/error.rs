@@ -20,7 +20,12 @@ const AUTH_CODES: [&str; 6] = [
 ];
 
 /// Error codes meaning "slow down".
-const THROTTLE_CODES: [&str; 4] = ["Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"];
+const THROTTLE_CODES: [&str; 4] = [
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+];
 
 /// Errors of the AWS client layer.
 #[derive(Debug, thiserror::Error)]
@@ -97,12 +102,19 @@ pub enum AwsError {
 }
 
 fn request_suffix(id: &Option<String>) -> String {
-    id.as_ref().map(|i| format!(" (request id {i})")).unwrap_or_default()
+    id.as_ref()
+        .map(|i| format!(" (request id {i})"))
+        .unwrap_or_default()
 }
 
 impl AwsError {
     /// Classifies an SDK error of `operation` against `service` at `endpoint`.
-    pub fn from_sdk<E, R>(err: &SdkError<E, R>, service: &str, operation: &str, endpoint: &str) -> Self
+    pub fn from_sdk<E, R>(
+        err: &SdkError<E, R>,
+        service: &str,
+        operation: &str,
+        endpoint: &str,
+    ) -> Self
     where
         E: ProvideErrorMetadata + RequestId + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
@@ -119,20 +131,35 @@ impl AwsError {
                 let request_id = e.request_id().map(str::to_owned);
                 let operation = operation.to_owned();
                 if AUTH_CODES.contains(&code.as_str()) {
-                    Self::InvalidCredentials { operation, code, message, request_id }
+                    Self::InvalidCredentials {
+                        operation,
+                        code,
+                        message,
+                        request_id,
+                    }
                 } else if THROTTLE_CODES.contains(&code.as_str()) {
-                    Self::Throttled { operation, code, message, request_id }
+                    Self::Throttled {
+                        operation,
+                        code,
+                        message,
+                        request_id,
+                    }
                 } else {
-                    Self::Api { operation, code, message, request_id }
+                    Self::Api {
+                        operation,
+                        code,
+                        message,
+                        request_id,
+                    }
                 }
             }
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-                Self::Unreachable {
-                    service: service.to_owned(),
-                    endpoint: endpoint.to_owned(),
-                    message: chain,
-                }
-            }
+            SdkError::DispatchFailure(_)
+            | SdkError::TimeoutError(_)
+            | SdkError::ResponseError(_) => Self::Unreachable {
+                service: service.to_owned(),
+                endpoint: endpoint.to_owned(),
+                message: chain,
+            },
             _ => Self::Api {
                 operation: operation.to_owned(),
                 code: "ClientError".to_owned(),
@@ -147,11 +174,14 @@ impl AwsError {
 /// resolver wraps it, so the whole chain is searched.
 fn is_missing_credentials(chain: &str) -> bool {
     let c = chain.to_ascii_lowercase();
-    c.contains("no credentials") || c.contains("credentialsnotloaded") || c.contains("credentials not loaded")
+    c.contains("no credentials")
+        || c.contains("credentialsnotloaded")
+        || c.contains("credentials not loaded")
         || c.contains("no providers in chain provided credentials")
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -167,15 +197,25 @@ mod tests {
             e.to_string(),
             "AWS rejected the credentials for GetCallerIdentity: InvalidClientTokenId: The security token included in the request is invalid. (request id r-1)"
         );
-        let n = AwsError::NoCredentials { message: "x".into() }.to_string();
-        for part in ["aws.access_key", "AWS_ACCESS_KEY_ID", "AWS_PROFILE", "TFC_WORKLOAD_IDENTITY_TOKEN"] {
+        let n = AwsError::NoCredentials {
+            message: "x".into(),
+        }
+        .to_string();
+        for part in [
+            "aws.access_key",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_PROFILE",
+            "TFC_WORKLOAD_IDENTITY_TOKEN",
+        ] {
             assert!(n.contains(part), "{n}");
         }
     }
 
     #[test]
     fn missing_credentials_detection() {
-        assert!(is_missing_credentials("dispatch failure: the credential provider was not enabled: no providers in chain provided credentials"));
+        assert!(is_missing_credentials(
+            "dispatch failure: the credential provider was not enabled: no providers in chain provided credentials"
+        ));
         assert!(!is_missing_credentials("connection refused"));
     }
 }

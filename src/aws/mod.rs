@@ -7,6 +7,7 @@ pub mod credential;
 pub mod error;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
 
 pub use client::{AwsClients, CallerIdentity};

@@ -61,7 +61,10 @@ async fn caller_identity_with_static_keys() {
     let r = &server.requests()[0];
     assert!(r.body.contains("Action=GetCallerIdentity"), "{}", r.body);
     let auth = r.header("authorization").unwrap();
-    assert!(auth.contains("Credential=AKIDEXAMPLE/") && auth.contains("/eu-west-1/sts/"), "{auth}");
+    assert!(
+        auth.contains("Credential=AKIDEXAMPLE/") && auth.contains("/eu-west-1/sts/"),
+        "{auth}"
+    );
     assert_eq!(clients.region(), "eu-west-1");
 }
 
@@ -77,8 +80,13 @@ async fn invalid_keys_name_the_code_not_the_secret() {
     let err = clients.caller_identity().await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, AwsError::InvalidCredentials { .. }), "{text}");
-    assert!(text.contains("InvalidClientTokenId") && text.contains("req-bad"), "{text}");
-    assert!(!text.contains("static-secret-key") && !format!("{err:?}").contains("static-secret-key"));
+    assert!(
+        text.contains("InvalidClientTokenId") && text.contains("req-bad"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("static-secret-key") && !format!("{err:?}").contains("static-secret-key")
+    );
     assert_eq!(server.requests().len(), 1, "auth errors are not retried");
 }
 
@@ -91,13 +99,20 @@ async fn throttling_is_retried_by_the_sdk() {
     ));
     server.push(xml(200, IDENTITY));
     let clients = AwsClients::new(&static_config(&server)).await.unwrap();
-    assert_eq!(clients.caller_identity().await.unwrap().account_id, "123456789012");
+    assert_eq!(
+        clients.caller_identity().await.unwrap().account_id,
+        "123456789012"
+    );
     assert_eq!(server.requests().len(), 2);
 }
 
 #[tokio::test]
 async fn unreachable_endpoint_is_named_and_fails_fast() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut cfg = AwsConfig {
         region: Some("us-east-1".into()),
         access_key: Some("AKID".into()),
@@ -109,7 +124,11 @@ async fn unreachable_endpoint_is_named_and_fails_fast() {
     let clients = AwsClients::new(&cfg).await.unwrap();
     let started = std::time::Instant::now();
     let err = clients.caller_identity().await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(matches!(err, AwsError::Unreachable { .. }), "{err}");
     assert!(err.to_string().contains(&endpoint), "{err}");
 }
@@ -117,7 +136,10 @@ async fn unreachable_endpoint_is_named_and_fails_fast() {
 #[tokio::test]
 async fn web_identity_inline_token_then_caller_identity() {
     let server = MockServer::start().await;
-    server.push(xml(200, &role_credentials("AssumeRoleWithWebIdentity", "ASIAWEB")));
+    server.push(xml(
+        200,
+        &role_credentials("AssumeRoleWithWebIdentity", "ASIAWEB"),
+    ));
     server.push(xml(200, IDENTITY));
     let cfg = AwsConfig {
         region: Some("us-east-1".into()),
@@ -131,14 +153,35 @@ async fn web_identity_inline_token_then_caller_identity() {
         },
         ..Default::default()
     }
-    .with_env_fallbacks(|k| (k == "TFC_WORKLOAD_IDENTITY_TOKEN").then(|| "tfc.jwt.token".to_owned()));
+    .with_env_fallbacks(|k| {
+        (k == "TFC_WORKLOAD_IDENTITY_TOKEN").then(|| "tfc.jwt.token".to_owned())
+    });
     let clients = AwsClients::new(&cfg).await.unwrap();
     clients.caller_identity().await.unwrap();
     let reqs = server.requests();
-    assert!(reqs[0].body.contains("Action=AssumeRoleWithWebIdentity"), "{}", reqs[0].body);
-    assert!(reqs[0].body.contains("WebIdentityToken=tfc.jwt.token"), "{}", reqs[0].body);
-    assert!(reqs[0].body.contains("RoleSessionName=terraform-provider-multicloud"), "{}", reqs[0].body);
-    assert!(reqs[1].header("authorization").unwrap().contains("Credential=ASIAWEB/"));
+    assert!(
+        reqs[0].body.contains("Action=AssumeRoleWithWebIdentity"),
+        "{}",
+        reqs[0].body
+    );
+    assert!(
+        reqs[0].body.contains("WebIdentityToken=tfc.jwt.token"),
+        "{}",
+        reqs[0].body
+    );
+    assert!(
+        reqs[0]
+            .body
+            .contains("RoleSessionName=terraform-provider-multicloud"),
+        "{}",
+        reqs[0].body
+    );
+    assert!(
+        reqs[1]
+            .header("authorization")
+            .unwrap()
+            .contains("Credential=ASIAWEB/")
+    );
     assert_eq!(reqs[1].header("x-amz-security-token"), Some("role-token"));
 }
 
@@ -158,11 +201,26 @@ async fn assume_role_on_top_of_static_keys() {
     clients.caller_identity().await.unwrap();
     let reqs = server.requests();
     let b = &reqs[0].body;
-    for part in ["Action=AssumeRole", "RoleSessionName=sess", "ExternalId=ext-1", "DurationSeconds=900"] {
+    for part in [
+        "Action=AssumeRole",
+        "RoleSessionName=sess",
+        "ExternalId=ext-1",
+        "DurationSeconds=900",
+    ] {
         assert!(b.contains(part), "{b}");
     }
-    assert!(reqs[0].header("authorization").unwrap().contains("Credential=AKIDEXAMPLE/"));
-    assert!(reqs[1].header("authorization").unwrap().contains("Credential=ASIAROLE/"));
+    assert!(
+        reqs[0]
+            .header("authorization")
+            .unwrap()
+            .contains("Credential=AKIDEXAMPLE/")
+    );
+    assert!(
+        reqs[1]
+            .header("authorization")
+            .unwrap()
+            .contains("Credential=ASIAROLE/")
+    );
 }
 
 #[tokio::test]
@@ -170,12 +228,16 @@ async fn missing_credentials_map_to_a_helpful_error() {
     #[derive(Debug)]
     struct Nothing;
     impl aws_credential_types::provider::ProvideCredentials for Nothing {
-        fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
         where
             Self: 'a,
         {
             aws_credential_types::provider::future::ProvideCredentials::ready(Err(
-                aws_credential_types::provider::error::CredentialsError::not_loaded("no providers in chain provided credentials"),
+                aws_credential_types::provider::error::CredentialsError::not_loaded(
+                    "no providers in chain provided credentials",
+                ),
             ))
         }
     }
@@ -186,7 +248,11 @@ async fn missing_credentials_map_to_a_helpful_error() {
         .credentials_provider(Nothing)
         .endpoint_url(server.base_url.clone())
         .build();
-    let err = aws_sdk_sts::Client::from_conf(conf).get_caller_identity().send().await.unwrap_err();
+    let err = aws_sdk_sts::Client::from_conf(conf)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
     let mapped = AwsError::from_sdk(&err, "sts", "GetCallerIdentity", &server.base_url);
     assert!(matches!(mapped, AwsError::NoCredentials { .. }), "{mapped}");
     assert!(mapped.to_string().contains("AWS_ACCESS_KEY_ID"), "{mapped}");
@@ -201,7 +267,10 @@ async fn half_static_keys_are_rejected() {
     })
     .await
     .unwrap_err();
-    assert!(matches!(&err, AwsError::Config { attribute, .. } if attribute == "aws.secret_key"), "{err}");
+    assert!(
+        matches!(&err, AwsError::Config { attribute, .. } if attribute == "aws.secret_key"),
+        "{err}"
+    );
     let err = AwsClients::new(&AwsConfig {
         endpoints: AwsEndpoints {
             iam: Some("not a url".into()),

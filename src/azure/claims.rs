@@ -48,6 +48,7 @@ pub fn decode_claims(token: &str) -> Result<TokenClaims, AzureError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
 

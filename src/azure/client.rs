@@ -83,7 +83,11 @@ impl ArmClient {
         Self::assemble(config, http, tokens)
     }
 
-    fn assemble(config: AzureConfig, http: reqwest::Client, tokens: TokenProvider) -> Result<Self, AzureError> {
+    fn assemble(
+        config: AzureConfig,
+        http: reqwest::Client,
+        tokens: TokenProvider,
+    ) -> Result<Self, AzureError> {
         let mut base_text = config.endpoints.resource_manager.clone();
         if !base_text.ends_with('/') {
             base_text.push('/');
@@ -135,7 +139,9 @@ impl ArmClient {
             registered: i.registered.clone(),
         };
         change(&mut inner);
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The subscription all calls are made in.
@@ -194,10 +200,15 @@ impl ArmClient {
         url: &Url,
         body: Option<&serde_json::Value>,
     ) -> Result<ArmResponse, Attempt> {
-        let token = self.inner.tokens.token(&self.inner.scope).await.map_err(Attempt::Final)?;
+        let token = self
+            .inner
+            .tokens
+            .token(&self.inner.scope)
+            .await
+            .map_err(Attempt::Final)?;
         let mut req = build_request(method, url, body).map_err(Attempt::Final)?;
-        let auth = http::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            .map_err(|_| {
+        let auth =
+            http::HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
                 Attempt::Final(AzureError::Credential {
                     method: "token".into(),
                     message: "the access token contains characters not allowed in a header".into(),
@@ -212,15 +223,10 @@ impl ArmClient {
                 message: e.to_string(),
             })
         })?;
-        let resp = self
-            .inner
-            .http
-            .execute(req)
-            .await
-            .map_err(|e| {
-                let kind = classify_transport(&e);
-                Attempt::Transport(e, kind)
-            })?;
+        let resp = self.inner.http.execute(req).await.map_err(|e| {
+            let kind = classify_transport(&e);
+            Attempt::Transport(e, kind)
+        })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map_err(|e| {
@@ -239,7 +245,11 @@ impl ArmClient {
     }
 
     /// Reads a resource; `Ok(None)` when ARM answers 404.
-    pub async fn get_opt<T: DeserializeOwned>(&self, path: &str, api_version: &str) -> Result<Option<T>, AzureError> {
+    pub async fn get_opt<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+    ) -> Result<Option<T>, AzureError> {
         match self.send(Method::GET, path, Some(api_version), None).await {
             Ok(resp) => decode(&resp, path).map(Some),
             Err(AzureError::NotFound(_)) => Ok(None),
@@ -248,18 +258,34 @@ impl ArmClient {
     }
 
     /// Reads a resource that must exist.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, api_version: &str) -> Result<T, AzureError> {
-        let resp = self.send(Method::GET, path, Some(api_version), None).await?;
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+    ) -> Result<T, AzureError> {
+        let resp = self
+            .send(Method::GET, path, Some(api_version), None)
+            .await?;
         decode(&resp, path)
     }
 
     /// Creates or replaces a resource and waits until it is provisioned; returns the final resource.
-    pub async fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, api_version: &str, body: &B) -> Result<T, AzureError> {
+    pub async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &B,
+    ) -> Result<T, AzureError> {
         self.write(Method::PUT, path, api_version, body).await
     }
 
     /// Updates a resource and waits until it is provisioned; returns the final resource.
-    pub async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, api_version: &str, body: &B) -> Result<T, AzureError> {
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &B,
+    ) -> Result<T, AzureError> {
         self.write(Method::PATCH, path, api_version, body).await
     }
 
@@ -271,7 +297,9 @@ impl ArmClient {
         body: &B,
     ) -> Result<T, AzureError> {
         let body = to_value(body, path)?;
-        let resp = self.send(method.clone(), path, Some(api_version), Some(&body)).await?;
+        let resp = self
+            .send(method.clone(), path, Some(api_version), Some(&body))
+            .await?;
         let done = self.complete(&method, path, api_version, resp).await?;
         decode(&done, path)
     }
@@ -285,15 +313,25 @@ impl ArmClient {
         body: Option<&B>,
     ) -> Result<T, AzureError> {
         let body = body.map(|b| to_value(b, path)).transpose()?;
-        let resp = self.send(Method::POST, path, Some(api_version), body.as_ref()).await?;
-        let done = self.complete(&Method::POST, path, api_version, resp).await?;
+        let resp = self
+            .send(Method::POST, path, Some(api_version), body.as_ref())
+            .await?;
+        let done = self
+            .complete(&Method::POST, path, api_version, resp)
+            .await?;
         decode(&done, path)
     }
 
     /// Deletes a resource and waits until it is gone. Already gone (404, 204) is success.
     pub async fn delete(&self, path: &str, api_version: &str) -> Result<(), AzureError> {
-        match self.send(Method::DELETE, path, Some(api_version), None).await {
-            Ok(resp) => self.complete(&Method::DELETE, path, api_version, resp).await.map(|_| ()),
+        match self
+            .send(Method::DELETE, path, Some(api_version), None)
+            .await
+        {
+            Ok(resp) => self
+                .complete(&Method::DELETE, path, api_version, resp)
+                .await
+                .map(|_| ()),
             Err(AzureError::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
         }
@@ -301,9 +339,8 @@ impl ArmClient {
 }
 
 fn build_http(config: &AzureConfig) -> Result<reqwest::Client, AzureError> {
-    crate::http::build_client(config.ca_cert_file.as_deref()).map_err(|e| {
-        AzureError::config("azure.ca_cert_file", format!("azure.ca_cert_file: {e}"))
-    })
+    crate::http::build_client(config.ca_cert_file.as_deref())
+        .map_err(|e| AzureError::config("azure.ca_cert_file", format!("azure.ca_cert_file: {e}")))
 }
 
 fn to_value<B: Serialize>(body: &B, path: &str) -> Result<serde_json::Value, AzureError> {
@@ -313,7 +350,10 @@ fn to_value<B: Serialize>(body: &B, path: &str) -> Result<serde_json::Value, Azu
     })
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(resp: &ArmResponse, context: &str) -> Result<T, AzureError> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    resp: &ArmResponse,
+    context: &str,
+) -> Result<T, AzureError> {
     let value = resp.json().map_err(|e| AzureError::Decode {
         context: context.to_owned(),
         message: e.to_string(),

@@ -133,19 +133,20 @@ impl AzureConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, AzureError> {
         let get = |name: &str| non_empty(env(name));
-        if let Some(environment) = get("ARM_ENVIRONMENT") {
-            if !environment.eq_ignore_ascii_case("public") {
-                return Err(AzureError::config(
-                    "ARM_ENVIRONMENT",
-                    format!(
-                        "ARM_ENVIRONMENT is {environment:?}: sovereign clouds are not supported by \
+        if let Some(environment) = get("ARM_ENVIRONMENT")
+            && !environment.eq_ignore_ascii_case("public")
+        {
+            return Err(AzureError::config(
+                "ARM_ENVIRONMENT",
+                format!(
+                    "ARM_ENVIRONMENT is {environment:?}: sovereign clouds are not supported by \
                          Defender for Cloud multicloud connectors; unset ARM_ENVIRONMENT or set it to \"public\""
-                    ),
-                ));
-            }
+                ),
+            ));
         }
         self.tenant_id = non_empty(self.tenant_id).or_else(|| get("ARM_TENANT_ID"));
-        self.subscription_id = non_empty(self.subscription_id).or_else(|| get("ARM_SUBSCRIPTION_ID"));
+        self.subscription_id =
+            non_empty(self.subscription_id).or_else(|| get("ARM_SUBSCRIPTION_ID"));
         self.client_id = non_empty(self.client_id).or_else(|| get("ARM_CLIENT_ID"));
         self.client_secret = self
             .client_secret
@@ -170,10 +171,10 @@ impl AzureConfig {
             (&mut self.use_cli, "ARM_USE_CLI"),
             (&mut self.use_msi, "ARM_USE_MSI"),
         ] {
-            if slot.is_none() {
-                if let Some(v) = get(name) {
-                    *slot = Some(parse_bool(name, &v)?);
-                }
+            if slot.is_none()
+                && let Some(v) = get(name)
+            {
+                *slot = Some(parse_bool(name, &v)?);
             }
         }
         Ok(self)
@@ -215,25 +216,34 @@ impl AzureConfig {
     /// naming the attribute, its environment variable and the fix.
     pub fn validate(&self) -> Result<AuthMethod, AzureError> {
         for (attr, value) in [
-            ("azure.endpoints.resource_manager", &self.endpoints.resource_manager),
-            ("azure.endpoints.active_directory", &self.endpoints.active_directory),
+            (
+                "azure.endpoints.resource_manager",
+                &self.endpoints.resource_manager,
+            ),
+            (
+                "azure.endpoints.active_directory",
+                &self.endpoints.active_directory,
+            ),
         ] {
             let url = url::Url::parse(value).map_err(|e| {
                 AzureError::config(attr, format!("{attr} is not a valid URL ({value:?}: {e})"))
             })?;
             if !matches!(url.scheme(), "https" | "http") {
-                return Err(AzureError::config(attr, format!("{attr} must be an https URL, got {value:?}")));
+                return Err(AzureError::config(
+                    attr,
+                    format!("{attr} must be an https URL, got {value:?}"),
+                ));
             }
-            if let Some(host) = url.host_str() {
-                if SOVEREIGN_HOSTS.iter().any(|h| host.eq_ignore_ascii_case(h)) {
-                    return Err(AzureError::config(
-                        attr,
-                        format!(
-                            "{attr} points at a sovereign cloud ({host}): sovereign clouds are not \
+            if let Some(host) = url.host_str()
+                && SOVEREIGN_HOSTS.iter().any(|h| host.eq_ignore_ascii_case(h))
+            {
+                return Err(AzureError::config(
+                    attr,
+                    format!(
+                        "{attr} points at a sovereign cloud ({host}): sovereign clouds are not \
                              supported by Defender for Cloud multicloud connectors; use the public cloud"
-                        ),
-                    ));
-                }
+                    ),
+                ));
             }
         }
         if self.subscription_id.is_none() {
@@ -260,13 +270,16 @@ fn missing(attr: &str, env: &str) -> AzureError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -313,7 +326,10 @@ mod tests {
             ]))
             .unwrap();
         assert_eq!(cfg.subscription_id.as_deref(), Some("s"));
-        assert_eq!(cfg.client_secret.as_ref().map(Secret::expose), Some("secret"));
+        assert_eq!(
+            cfg.client_secret.as_ref().map(Secret::expose),
+            Some("secret")
+        );
         assert_eq!(cfg.use_oidc, Some(true));
         assert_eq!(cfg.use_msi, Some(false));
         assert_eq!(cfg.oidc_token_file_path, Some(PathBuf::from("/tmp/tok")));
@@ -335,11 +351,18 @@ mod tests {
         let err = AzureConfig::default()
             .with_env_fallbacks(env(&[("ARM_ENVIRONMENT", "usgovernment")]))
             .unwrap_err();
-        assert!(err.to_string().contains("sovereign clouds are not supported"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("sovereign clouds are not supported"),
+            "{err}"
+        );
         let mut cfg = secret_config();
         cfg.endpoints.resource_manager = "https://management.usgovcloudapi.net/".into();
         let err = cfg.validate().unwrap_err();
-        assert!(err.to_string().contains("azure.endpoints.resource_manager"), "{err}");
+        assert!(
+            err.to_string().contains("azure.endpoints.resource_manager"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -359,22 +382,37 @@ mod tests {
             err.to_string(),
             "azure.tenant_id is not set: set it in the provider's azure block or ARM_TENANT_ID"
         );
-        assert!(matches!(err, AzureError::Config { ref attribute, .. } if attribute == "azure.tenant_id"));
+        assert!(
+            matches!(err, AzureError::Config { ref attribute, .. } if attribute == "azure.tenant_id")
+        );
     }
 
     #[test]
     fn missing_subscription_and_client() {
         let mut cfg = secret_config();
         cfg.subscription_id = None;
-        assert!(cfg.validate().unwrap_err().to_string().contains("ARM_SUBSCRIPTION_ID"));
+        assert!(
+            cfg.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("ARM_SUBSCRIPTION_ID")
+        );
         let mut cfg = secret_config();
         cfg.client_id = None;
-        assert!(cfg.validate().unwrap_err().to_string().contains("ARM_CLIENT_ID"));
+        assert!(
+            cfg.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("ARM_CLIENT_ID")
+        );
     }
 
     #[test]
     fn auth_selection_order() {
-        assert_eq!(secret_config().validate().unwrap(), AuthMethod::ClientSecret);
+        assert_eq!(
+            secret_config().validate().unwrap(),
+            AuthMethod::ClientSecret
+        );
         let mut cfg = secret_config();
         cfg.client_secret = None;
         assert_eq!(cfg.auth_method().unwrap(), AuthMethod::AzureCli);
@@ -382,9 +420,19 @@ mod tests {
         assert_eq!(cfg.auth_method().unwrap(), AuthMethod::ManagedIdentity);
         cfg.use_msi = None;
         cfg.use_cli = Some(false);
-        assert!(cfg.auth_method().unwrap_err().to_string().contains("no Azure credentials"));
+        assert!(
+            cfg.auth_method()
+                .unwrap_err()
+                .to_string()
+                .contains("no Azure credentials")
+        );
         cfg.use_oidc = Some(true);
-        assert!(cfg.auth_method().unwrap_err().to_string().contains("ARM_OIDC_TOKEN"));
+        assert!(
+            cfg.auth_method()
+                .unwrap_err()
+                .to_string()
+                .contains("ARM_OIDC_TOKEN")
+        );
     }
 
     #[test]

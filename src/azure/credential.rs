@@ -37,7 +37,10 @@ struct OidcAssertion(OidcSource);
 
 #[async_trait::async_trait]
 impl ClientAssertion for OidcAssertion {
-    async fn secret(&self, _options: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
+    async fn secret(
+        &self,
+        _options: Option<ClientMethodOptions<'_>>,
+    ) -> azure_core::Result<String> {
         match &self.0 {
             OidcSource::Inline(token) => Ok(token.expose().to_owned()),
             OidcSource::File(path) => {
@@ -137,13 +140,13 @@ pub(crate) fn build_credential(
             )
             .map_err(fail)?
         }
-        AuthMethod::ManagedIdentity => ManagedIdentityCredential::new(Some(
-            ManagedIdentityCredentialOptions {
+        AuthMethod::ManagedIdentity => {
+            ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                 client_options: options,
                 ..Default::default()
-            },
-        ))
-        .map_err(fail)?,
+            }))
+            .map_err(fail)?
+        }
         AuthMethod::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
             tenant_id: config.tenant_id.clone(),
             ..Default::default()
@@ -177,7 +180,11 @@ impl std::fmt::Debug for TokenProvider {
 
 impl TokenProvider {
     /// `scrub` lists secrets that must never appear in an error message.
-    pub(crate) fn new(credential: Arc<dyn TokenCredential>, method: &str, scrub: Vec<Secret>) -> Self {
+    pub(crate) fn new(
+        credential: Arc<dyn TokenCredential>,
+        method: &str,
+        scrub: Vec<Secret>,
+    ) -> Self {
         Self {
             credential,
             method: method.to_owned(),
@@ -187,7 +194,11 @@ impl TokenProvider {
     }
 
     /// For a configuration: the secrets it holds are scrubbed from error messages.
-    pub(crate) fn for_config(credential: Arc<dyn TokenCredential>, config: &AzureConfig, method: &AuthMethod) -> Self {
+    pub(crate) fn for_config(
+        credential: Arc<dyn TokenCredential>,
+        config: &AzureConfig,
+        method: &AuthMethod,
+    ) -> Self {
         let scrub = [&config.client_secret, &config.oidc_token]
             .into_iter()
             .flatten()
@@ -199,17 +210,19 @@ impl TokenProvider {
     /// A bearer token for `scope` (`https://management.azure.com/.default`).
     pub(crate) async fn token(&self, scope: &str) -> Result<Secret, AzureError> {
         let mut cache = self.cache.lock().await;
-        if let Some(cached) = cache.get(scope) {
-            if cached.expires_at > SystemTime::now() + MIN_TOKEN_LIFETIME {
-                return Ok(cached.token.clone());
-            }
+        if let Some(cached) = cache.get(scope)
+            && cached.expires_at > SystemTime::now() + MIN_TOKEN_LIFETIME
+        {
+            return Ok(cached.token.clone());
         }
-        let token = self.credential.get_token(&[scope], None).await.map_err(|e| {
-            AzureError::Credential {
+        let token = self
+            .credential
+            .get_token(&[scope], None)
+            .await
+            .map_err(|e| AzureError::Credential {
                 method: self.method.clone(),
                 message: self.scrubbed(crate::http::error_chain(&e)),
-            }
-        })?;
+            })?;
         let expires_at = SystemTime::from(token.expires_on);
         let secret = Secret::new(token.token.secret().to_owned());
         cache.insert(
@@ -231,6 +244,7 @@ impl TokenProvider {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
     use azure_core::credentials::{AccessToken, TokenRequestOptions};

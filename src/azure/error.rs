@@ -215,6 +215,7 @@ fn namespace_from_message(message: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -233,15 +234,42 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert!(matches!(AzureError::from_arm(details(404, "ResourceNotFound")), AzureError::NotFound(_)));
-        assert!(matches!(AzureError::from_arm(details(409, "ResourceExists")), AzureError::AlreadyExists(_)));
-        assert!(matches!(AzureError::from_arm(details(409, "AnotherOperationInProgress")), AzureError::Conflict(_)));
-        assert!(matches!(AzureError::from_arm(details(429, "TooManyRequests")), AzureError::Throttled(_)));
-        assert!(matches!(AzureError::from_arm(details(403, "AuthorizationFailed")), AzureError::PermissionDenied(_)));
-        assert!(matches!(AzureError::from_arm(details(401, "InvalidAuthenticationToken")), AzureError::Unauthenticated(_)));
-        assert!(matches!(AzureError::from_arm(details(400, "InvalidParameter")), AzureError::Invalid(_)));
-        assert!(matches!(AzureError::from_arm(details(503, "ServiceUnavailable")), AzureError::Transient(_)));
-        assert!(matches!(AzureError::from_arm(details(412, "PreconditionFailed")), AzureError::Api(_)));
+        assert!(matches!(
+            AzureError::from_arm(details(404, "ResourceNotFound")),
+            AzureError::NotFound(_)
+        ));
+        assert!(matches!(
+            AzureError::from_arm(details(409, "ResourceExists")),
+            AzureError::AlreadyExists(_)
+        ));
+        assert!(matches!(
+            AzureError::from_arm(details(409, "AnotherOperationInProgress")),
+            AzureError::Conflict(_)
+        ));
+        assert!(matches!(
+            AzureError::from_arm(details(429, "TooManyRequests")),
+            AzureError::Throttled(_)
+        ));
+        assert!(matches!(
+            AzureError::from_arm(details(403, "AuthorizationFailed")),
+            AzureError::PermissionDenied(_)
+        ));
+        assert!(matches!(
+            AzureError::from_arm(details(401, "InvalidAuthenticationToken")),
+            AzureError::Unauthenticated(_)
+        ));
+        assert!(matches!(
+            AzureError::from_arm(details(400, "InvalidParameter")),
+            AzureError::Invalid(_)
+        ));
+        assert!(matches!(
+            AzureError::from_arm(details(503, "ServiceUnavailable")),
+            AzureError::Transient(_)
+        ));
+        assert!(matches!(
+            AzureError::from_arm(details(412, "PreconditionFailed")),
+            AzureError::Api(_)
+        ));
     }
 
     #[test]
@@ -249,14 +277,24 @@ mod tests {
         let mut d = details(409, "MissingSubscriptionRegistration");
         d.message = "The subscription is not registered to use namespace 'Microsoft.Security'. See https://aka.ms/rps-not-found".into();
         let err = AzureError::from_arm(d);
-        assert!(matches!(&err, AzureError::MissingRegistration { namespace, .. } if namespace == "Microsoft.Security"));
-        assert!(err.to_string().contains("az provider register --namespace Microsoft.Security"), "{err}");
+        assert!(
+            matches!(&err, AzureError::MissingRegistration { namespace, .. } if namespace == "Microsoft.Security")
+        );
+        assert!(
+            err.to_string()
+                .contains("az provider register --namespace Microsoft.Security"),
+            "{err}"
+        );
     }
 
     #[test]
     fn display_keeps_code_message_and_ids() {
         let text = AzureError::from_arm(details(400, "InvalidParameter")).to_string();
-        for part in ["PUT https://arm/x returned 400 InvalidParameter: msg", "req-1", "corr-1"] {
+        for part in [
+            "PUT https://arm/x returned 400 InvalidParameter: msg",
+            "req-1",
+            "corr-1",
+        ] {
             assert!(text.contains(part), "{text}");
         }
     }

@@ -33,7 +33,9 @@ enum Terminal {
 }
 
 fn operation_error(status: &str, body: &serde_json::Value, url: &str) -> AzureError {
-    let error = body.get("error").or_else(|| body.pointer("/properties/error"));
+    let error = body
+        .get("error")
+        .or_else(|| body.pointer("/properties/error"));
     let text = |k: &str| {
         error
             .and_then(|e| e.get(k))
@@ -50,14 +52,21 @@ fn operation_error(status: &str, body: &serde_json::Value, url: &str) -> AzureEr
 }
 
 fn provisioning_state(body: &serde_json::Value) -> Option<&str> {
-    body.pointer("/properties/provisioningState").and_then(|v| v.as_str())
+    body.pointer("/properties/provisioningState")
+        .and_then(|v| v.as_str())
 }
 
 impl ArmClient {
-    async fn wait(&self, after: &ArmResponse, started: Duration, what: &str) -> Result<(), AzureError> {
+    async fn wait(
+        &self,
+        after: &ArmResponse,
+        started: Duration,
+        what: &str,
+    ) -> Result<(), AzureError> {
         let clock = self.inner.retry.clock();
-        let delay = crate::http::retry_after::retry_after_from_headers(&after.headers, SystemTime::now())
-            .unwrap_or(DEFAULT_POLL_INTERVAL);
+        let delay =
+            crate::http::retry_after::retry_after_from_headers(&after.headers, SystemTime::now())
+                .unwrap_or(DEFAULT_POLL_INTERVAL);
         let elapsed = clock.now().saturating_sub(started);
         if elapsed + delay > self.inner.operation_timeout {
             return Err(AzureError::Timeout {
@@ -65,7 +74,11 @@ impl ArmClient {
                 after: elapsed,
             });
         }
-        tracing::debug!(what, delay_ms = delay.as_millis() as u64, "operation in progress");
+        tracing::debug!(
+            what,
+            delay_ms = delay.as_millis() as u64,
+            "operation in progress"
+        );
         clock.sleep(delay).await;
         Ok(())
     }
@@ -88,31 +101,46 @@ impl ArmClient {
                 self.poll_async_operation(&op_url, &resp, started).await?;
                 resp = match (method, location) {
                     (&Method::PUT | &Method::PATCH, _) => {
-                        self.send(Method::GET, path, Some(api_version), None).await?
+                        self.send(Method::GET, path, Some(api_version), None)
+                            .await?
                     }
                     (&Method::POST, Some(loc)) => self.send(Method::GET, &loc, None, None).await?,
                     _ => empty(),
                 };
             } else if let Some(loc) = location {
                 resp = self.poll_location(method, &loc, resp, started).await?;
-                if matches!(method, &Method::PUT | &Method::PATCH) && resp.json().map(|v| v.is_null()).unwrap_or(true) {
-                    resp = self.send(Method::GET, path, Some(api_version), None).await?;
+                if matches!(method, &Method::PUT | &Method::PATCH)
+                    && resp.json().map(|v| v.is_null()).unwrap_or(true)
+                {
+                    resp = self
+                        .send(Method::GET, path, Some(api_version), None)
+                        .await?;
                 }
             }
         }
         if matches!(method, &Method::PUT | &Method::PATCH) {
-            resp = self.poll_provisioning_state(path, api_version, resp, started).await?;
+            resp = self
+                .poll_provisioning_state(path, api_version, resp, started)
+                .await?;
         }
         Ok(resp)
     }
 
-    async fn poll_async_operation(&self, url: &str, first: &ArmResponse, started: Duration) -> Result<(), AzureError> {
+    async fn poll_async_operation(
+        &self,
+        url: &str,
+        first: &ArmResponse,
+        started: Duration,
+    ) -> Result<(), AzureError> {
         let mut last = first.clone();
         loop {
             self.wait(&last, started, url).await?;
             last = self.send(Method::GET, url, None, None).await?;
             let body = last.json().unwrap_or(serde_json::Value::Null);
-            let status = body.get("status").and_then(|v| v.as_str()).unwrap_or("InProgress");
+            let status = body
+                .get("status")
+                .and_then(|v| v.as_str())
+                .unwrap_or("InProgress");
             match terminal(status) {
                 Some(Terminal::Succeeded) => return Ok(()),
                 Some(_) => return Err(operation_error(status, &body, url)),
@@ -160,7 +188,9 @@ impl ArmClient {
                 None => {}
             }
             self.wait(&last, started, path).await?;
-            last = self.send(Method::GET, path, Some(api_version), None).await?;
+            last = self
+                .send(Method::GET, path, Some(api_version), None)
+                .await?;
         }
     }
 }
@@ -174,6 +204,7 @@ fn empty() -> ArmResponse {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -190,6 +221,9 @@ mod tests {
     fn operation_error_reads_error_object() {
         let body = serde_json::json!({"status": "Failed", "error": {"code": "QuotaExceeded", "message": "too many"}});
         let e = operation_error("Failed", &body, "https://op");
-        assert_eq!(e.to_string(), "operation Failed: QuotaExceeded: too many (operation https://op)");
+        assert_eq!(
+            e.to_string(),
+            "operation Failed: QuotaExceeded: too many (operation https://op)"
+        );
     }
 }

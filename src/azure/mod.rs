@@ -11,6 +11,7 @@ pub mod registration;
 pub mod request;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
 
 pub use claims::TokenClaims;

@@ -24,7 +24,10 @@ struct Provider {
 
 impl ArmClient {
     fn provider_path(&self, namespace: &str) -> String {
-        format!("/subscriptions/{}/providers/{namespace}", self.subscription_id())
+        format!(
+            "/subscriptions/{}/providers/{namespace}",
+            self.subscription_id()
+        )
     }
 
     async fn registration_state(&self, namespace: &str) -> Result<String, AzureError> {
@@ -48,7 +51,9 @@ impl ArmClient {
                 if !self.inner.register_resource_providers {
                     return Err(AzureError::MissingRegistration {
                         namespace: (*ns).to_owned(),
-                        message: format!("its registration state is {state:?} and automatic registration is disabled"),
+                        message: format!(
+                            "its registration state is {state:?} and automatic registration is disabled"
+                        ),
                     });
                 }
                 self.register(ns, &state).await?;
@@ -62,7 +67,8 @@ impl ArmClient {
         if !state.eq_ignore_ascii_case("Registering") {
             tracing::info!(namespace, state, "registering resource provider");
             let path = format!("{}/register", self.provider_path(namespace));
-            self.send(Method::POST, &path, Some(PROVIDERS_API_VERSION), None).await?;
+            self.send(Method::POST, &path, Some(PROVIDERS_API_VERSION), None)
+                .await?;
         }
         let clock = self.inner.retry.clock().clone();
         let started = clock.now();

@@ -48,10 +48,10 @@ pub fn build_url(base: &Url, path: &str, api_version: Option<&str>) -> Result<Ur
         context: format!("ARM path {path}"),
         message: e.to_string(),
     })?;
-    if let Some(version) = api_version {
-        if !url.query_pairs().any(|(k, _)| k == "api-version") {
-            url.query_pairs_mut().append_pair("api-version", version);
-        }
+    if let Some(version) = api_version
+        && !url.query_pairs().any(|(k, _)| k == "api-version")
+    {
+        url.query_pairs_mut().append_pair("api-version", version);
     }
     Ok(url)
 }
@@ -130,11 +130,14 @@ pub fn error_from_response(method: &Method, url: &Url, resp: &ArmResponse) -> Az
         message,
         target,
         request_id: resp.header("x-ms-request-id").map(str::to_owned),
-        correlation_id: resp.header("x-ms-correlation-request-id").map(str::to_owned),
+        correlation_id: resp
+            .header("x-ms-correlation-request-id")
+            .map(str::to_owned),
     })
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -144,7 +147,12 @@ mod tests {
 
     #[test]
     fn url_from_path_adds_api_version() {
-        let u = build_url(&base(), "/subscriptions/s/providers/Microsoft.Security", Some("2021-04-01")).unwrap();
+        let u = build_url(
+            &base(),
+            "/subscriptions/s/providers/Microsoft.Security",
+            Some("2021-04-01"),
+        )
+        .unwrap();
         assert_eq!(
             u.as_str(),
             "https://management.azure.com/subscriptions/s/providers/Microsoft.Security?api-version=2021-04-01"
@@ -155,7 +163,10 @@ mod tests {
     fn url_keeps_base_path_prefix() {
         let b = Url::parse("https://127.0.0.1:8443/arm/").unwrap();
         let u = build_url(&b, "/subscriptions/s", Some("v")).unwrap();
-        assert_eq!(u.as_str(), "https://127.0.0.1:8443/arm/subscriptions/s?api-version=v");
+        assert_eq!(
+            u.as_str(),
+            "https://127.0.0.1:8443/arm/subscriptions/s?api-version=v"
+        );
     }
 
     #[test]
@@ -171,7 +182,12 @@ mod tests {
         let req = build_request(Method::PUT, &url, Some(&body)).unwrap();
         assert_eq!(req.method(), Method::PUT);
         assert_eq!(req.headers()[header::CONTENT_TYPE], "application/json");
-        assert!(req.headers()[header::USER_AGENT].to_str().unwrap().starts_with("terraform-provider-multicloud/"));
+        assert!(
+            req.headers()[header::USER_AGENT]
+                .to_str()
+                .unwrap()
+                .starts_with("terraform-provider-multicloud/")
+        );
         assert_eq!(req.body(), br#"{"location":"westeurope"}"#);
         let get = build_request(Method::GET, &url, None).unwrap();
         assert!(get.headers().get(header::CONTENT_TYPE).is_none());

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const API: &str = "2024-08-01-preview";
-const PATH: &str = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Security/securityConnectors/c1";
+const PATH: &str =
+    "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Security/securityConnectors/c1";
 
 fn client(server: &MockServer, clock: Arc<FakeClock>) -> ArmClient {
     let cfg = AzureConfig {
@@ -23,9 +24,12 @@ fn client(server: &MockServer, clock: Arc<FakeClock>) -> ArmClient {
         },
         ..Default::default()
     };
-    ArmClient::with_credential(cfg, StaticCredential::new("arm-token", Duration::from_secs(3600)))
-        .unwrap()
-        .with_retry_policy(RetryPolicy::default().with_seed(7).with_clock(clock))
+    ArmClient::with_credential(
+        cfg,
+        StaticCredential::new("arm-token", Duration::from_secs(3600)),
+    )
+    .unwrap()
+    .with_retry_policy(RetryPolicy::default().with_seed(7).with_clock(clock))
 }
 
 #[tokio::test]
@@ -39,14 +43,24 @@ async fn get_sends_bearer_api_version_and_user_agent() {
     assert_eq!(r.method, "GET");
     assert_eq!(r.target, format!("{PATH}?api-version={API}"));
     assert_eq!(r.header("authorization"), Some("Bearer arm-token"));
-    assert!(r.header("user-agent").unwrap().starts_with("terraform-provider-multicloud/"));
+    assert!(
+        r.header("user-agent")
+            .unwrap()
+            .starts_with("terraform-provider-multicloud/")
+    );
 }
 
 #[tokio::test]
 async fn throttled_429_honours_retry_after_seconds_and_date() {
     let server = MockServer::start().await;
     let clock = Arc::new(FakeClock::default());
-    server.push(Reply::json(429, json!({"error": {"code": "TooManyRequests", "message": "slow down"}})).header("retry-after", "7"));
+    server.push(
+        Reply::json(
+            429,
+            json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+        )
+        .header("retry-after", "7"),
+    );
     let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(20));
     server.push(Reply::status(429).header("retry-after", &date));
     server.push(Reply::json(200, json!({})));
@@ -63,7 +77,13 @@ async fn throttled_429_honours_retry_after_seconds_and_date() {
 async fn throttling_that_persists_surfaces_as_throttled() {
     let server = MockServer::start().await;
     for _ in 0..4 {
-        server.push(Reply::json(429, json!({"error": {"code": "TooManyRequests", "message": "slow down"}})).header("retry-after", "1"));
+        server.push(
+            Reply::json(
+                429,
+                json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+            )
+            .header("retry-after", "1"),
+        );
     }
     let c = client(&server, Arc::default());
     let err = c.get::<Value>(PATH, API).await.unwrap_err();
@@ -88,7 +108,10 @@ async fn post_is_not_resent_after_dropped_connection() {
     server.push(Reply::Drop);
     server.push(Reply::json(200, json!({})));
     let c = client(&server, Arc::default());
-    let err = c.post::<Value, Value>(&format!("{PATH}/syncNow"), API, None).await.unwrap_err();
+    let err = c
+        .post::<Value, Value>(&format!("{PATH}/syncNow"), API, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AzureError::Transport { .. }), "{err}");
     assert_eq!(server.requests().len(), 1);
 }
@@ -99,11 +122,17 @@ async fn put_is_resent_after_dropped_connection() {
     server.push(Reply::Drop);
     server.push(Reply::json(200, json!({"name": "c1"})));
     let c = client(&server, Arc::default());
-    let v: Value = c.put(PATH, API, &json!({"location": "westeurope"})).await.unwrap();
+    let v: Value = c
+        .put(PATH, API, &json!({"location": "westeurope"}))
+        .await
+        .unwrap();
     assert_eq!(v["name"], "c1");
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
-    assert!(reqs.iter().all(|r| r.method == "PUT" && r.body == r#"{"location":"westeurope"}"#));
+    assert!(
+        reqs.iter()
+            .all(|r| r.method == "PUT" && r.body == r#"{"location":"westeurope"}"#)
+    );
 }
 
 #[tokio::test]
@@ -111,15 +140,25 @@ async fn async_operation_lro_polls_then_gets_resource() {
     let server = MockServer::start().await;
     let clock = Arc::new(FakeClock::default());
     let op = server.url("/subscriptions/sub/providers/Microsoft.Security/locations/westeurope/operationStatuses/op1?api-version=x");
-    server.push(Reply::json(201, json!({"name": "c1"})).header("azure-asyncoperation", &op).header("retry-after", "3"));
+    server.push(
+        Reply::json(201, json!({"name": "c1"}))
+            .header("azure-asyncoperation", &op)
+            .header("retry-after", "3"),
+    );
     server.push(Reply::json(200, json!({"status": "InProgress"})).header("retry-after", "4"));
     server.push(Reply::json(200, json!({"status": "Succeeded"})));
-    server.push(Reply::json(200, json!({"name": "c1", "properties": {"provisioningState": "Succeeded"}})));
+    server.push(Reply::json(
+        200,
+        json!({"name": "c1", "properties": {"provisioningState": "Succeeded"}}),
+    ));
     let c = client(&server, clock.clone());
     let v: Value = c.put(PATH, API, &json!({})).await.unwrap();
     assert_eq!(v["properties"]["provisioningState"], "Succeeded");
     let reqs = server.requests();
-    let seen: Vec<(&str, &str)> = reqs.iter().map(|r| (r.method.as_str(), r.target.as_str())).collect();
+    let seen: Vec<(&str, &str)> = reqs
+        .iter()
+        .map(|r| (r.method.as_str(), r.target.as_str()))
+        .collect();
     let op_target = op.trim_start_matches(server.base_url.trim_end_matches('/'));
     assert_eq!(
         seen,
@@ -130,18 +169,32 @@ async fn async_operation_lro_polls_then_gets_resource() {
             ("GET", format!("{PATH}?api-version={API}").as_str()),
         ]
     );
-    assert_eq!(clock.sleeps(), vec![Duration::from_secs(3), Duration::from_secs(4)]);
+    assert_eq!(
+        clock.sleeps(),
+        vec![Duration::from_secs(3), Duration::from_secs(4)]
+    );
 }
 
 #[tokio::test]
 async fn location_lro_returns_final_body() {
     let server = MockServer::start().await;
     let loc = server.url("/operationResults/abc");
-    server.push(Reply::status(202).header("location", &loc).header("retry-after", "1"));
-    server.push(Reply::status(202).header("location", &loc).header("retry-after", "1"));
+    server.push(
+        Reply::status(202)
+            .header("location", &loc)
+            .header("retry-after", "1"),
+    );
+    server.push(
+        Reply::status(202)
+            .header("location", &loc)
+            .header("retry-after", "1"),
+    );
     server.push(Reply::json(200, json!({"result": "done"})));
     let c = client(&server, Arc::default());
-    let v: Value = c.post(&format!("{PATH}/testPermissions"), API, Some(&json!({}))).await.unwrap();
+    let v: Value = c
+        .post(&format!("{PATH}/testPermissions"), API, Some(&json!({})))
+        .await
+        .unwrap();
     assert_eq!(v["result"], "done");
     assert_eq!(server.requests().len(), 3);
 }
@@ -150,13 +203,25 @@ async fn location_lro_returns_final_body() {
 async fn failed_lro_surfaces_operation_error() {
     let server = MockServer::start().await;
     let op = server.url("/op/9");
-    server.push(Reply::status(201).header("azure-asyncoperation", &op).header("retry-after", "0"));
+    server.push(
+        Reply::status(201)
+            .header("azure-asyncoperation", &op)
+            .header("retry-after", "0"),
+    );
     server.push(Reply::json(200, json!({"status": "Failed", "error": {"code": "InvalidRoleArn", "message": "role cannot be assumed"}})));
     let c = client(&server, Arc::default());
     let err = c.put::<_, Value>(PATH, API, &json!({})).await.unwrap_err();
     match &err {
-        AzureError::OperationFailed { status, code, message, .. } => {
-            assert_eq!((status.as_str(), code.as_str(), message.as_str()), ("Failed", "InvalidRoleArn", "role cannot be assumed"));
+        AzureError::OperationFailed {
+            status,
+            code,
+            message,
+            ..
+        } => {
+            assert_eq!(
+                (status.as_str(), code.as_str(), message.as_str()),
+                ("Failed", "InvalidRoleArn", "role cannot be assumed")
+            );
         }
         other => panic!("unexpected {other}"),
     }
@@ -165,12 +230,21 @@ async fn failed_lro_surfaces_operation_error() {
 #[tokio::test]
 async fn provisioning_state_is_polled_until_terminal() {
     let server = MockServer::start().await;
-    server.push(Reply::json(200, json!({"properties": {"provisioningState": "Creating"}})));
-    server.push(Reply::json(200, json!({"properties": {"provisioningState": "Updating"}})));
+    server.push(Reply::json(
+        200,
+        json!({"properties": {"provisioningState": "Creating"}}),
+    ));
+    server.push(Reply::json(
+        200,
+        json!({"properties": {"provisioningState": "Updating"}}),
+    ));
     server.push(Reply::json(200, json!({"properties": {"provisioningState": "Failed", "error": {"code": "Boom", "message": "bad"}}})));
     let c = client(&server, Arc::default());
     let err = c.put::<_, Value>(PATH, API, &json!({})).await.unwrap_err();
-    assert!(matches!(&err, AzureError::OperationFailed { code, .. } if code == "Boom"), "{err}");
+    assert!(
+        matches!(&err, AzureError::OperationFailed { code, .. } if code == "Boom"),
+        "{err}"
+    );
     assert_eq!(server.requests().len(), 3);
 }
 
@@ -178,7 +252,11 @@ async fn provisioning_state_is_polled_until_terminal() {
 async fn lro_bounded_by_operation_timeout() {
     let server = MockServer::start().await;
     let op = server.url("/op/slow");
-    server.push(Reply::status(202).header("azure-asyncoperation", &op).header("retry-after", "30"));
+    server.push(
+        Reply::status(202)
+            .header("azure-asyncoperation", &op)
+            .header("retry-after", "30"),
+    );
     for _ in 0..10 {
         server.push(Reply::json(200, json!({"status": "InProgress"})).header("retry-after", "30"));
     }
@@ -191,11 +269,17 @@ async fn lro_bounded_by_operation_timeout() {
 #[tokio::test]
 async fn error_bodies_map_to_variants_and_get_opt_misses() {
     let server = MockServer::start().await;
-    server.push(Reply::json(404, json!({"error": {"code": "ResourceNotFound", "message": "gone"}})));
+    server.push(Reply::json(
+        404,
+        json!({"error": {"code": "ResourceNotFound", "message": "gone"}}),
+    ));
     server.push(
-        Reply::json(403, json!({"error": {"code": "AuthorizationFailed", "message": "no write"}}))
-            .header("x-ms-request-id", "rid-1")
-            .header("x-ms-correlation-request-id", "cid-1"),
+        Reply::json(
+            403,
+            json!({"error": {"code": "AuthorizationFailed", "message": "no write"}}),
+        )
+        .header("x-ms-request-id", "rid-1")
+        .header("x-ms-correlation-request-id", "cid-1"),
     );
     server.push(Reply::json(409, json!({"error": {"code": "MissingSubscriptionRegistration", "message": "The subscription is not registered to use namespace 'Microsoft.HybridConnectivity'."}})));
     let c = client(&server, Arc::default());
@@ -203,18 +287,39 @@ async fn error_bodies_map_to_variants_and_get_opt_misses() {
     let err = c.put::<_, Value>(PATH, API, &json!({})).await.unwrap_err();
     let d = err.details().unwrap();
     assert!(matches!(err, AzureError::PermissionDenied(_)));
-    assert_eq!((d.code.as_str(), d.request_id.as_deref(), d.correlation_id.as_deref()), ("AuthorizationFailed", Some("rid-1"), Some("cid-1")));
+    assert_eq!(
+        (
+            d.code.as_str(),
+            d.request_id.as_deref(),
+            d.correlation_id.as_deref()
+        ),
+        ("AuthorizationFailed", Some("rid-1"), Some("cid-1"))
+    );
     let err = c.put::<_, Value>(PATH, API, &json!({})).await.unwrap_err();
-    assert!(matches!(&err, AzureError::MissingRegistration { namespace, .. } if namespace == "Microsoft.HybridConnectivity"), "{err}");
+    assert!(
+        matches!(&err, AzureError::MissingRegistration { namespace, .. } if namespace == "Microsoft.HybridConnectivity"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn delete_treats_missing_as_done_and_follows_location() {
     let server = MockServer::start().await;
-    server.push(Reply::json(404, json!({"error": {"code": "ResourceNotFound", "message": "gone"}})));
+    server.push(Reply::json(
+        404,
+        json!({"error": {"code": "ResourceNotFound", "message": "gone"}}),
+    ));
     let loc = server.url("/op/del");
-    server.push(Reply::status(202).header("location", &loc).header("retry-after", "0"));
-    server.push(Reply::status(202).header("location", &loc).header("retry-after", "0"));
+    server.push(
+        Reply::status(202)
+            .header("location", &loc)
+            .header("retry-after", "0"),
+    );
+    server.push(
+        Reply::status(202)
+            .header("location", &loc)
+            .header("retry-after", "0"),
+    );
     server.push(Reply::status(204));
     let c = client(&server, Arc::default());
     c.delete(PATH, API).await.unwrap();
@@ -226,16 +331,39 @@ async fn delete_treats_missing_as_done_and_follows_location() {
 async fn registration_registers_waits_and_remembers() {
     let server = MockServer::start().await;
     let clock = Arc::new(FakeClock::default());
-    server.push(Reply::json(200, json!({"namespace": "Microsoft.Security", "registrationState": "NotRegistered"})));
-    server.push(Reply::json(200, json!({"namespace": "Microsoft.Security", "registrationState": "Registering"})));
-    server.push(Reply::json(200, json!({"namespace": "Microsoft.Security", "registrationState": "Registering"})));
-    server.push(Reply::json(200, json!({"namespace": "Microsoft.Security", "registrationState": "Registered"})));
-    server.push(Reply::json(200, json!({"namespace": "Microsoft.AwsConnector", "registrationState": "Registered"})));
+    server.push(Reply::json(
+        200,
+        json!({"namespace": "Microsoft.Security", "registrationState": "NotRegistered"}),
+    ));
+    server.push(Reply::json(
+        200,
+        json!({"namespace": "Microsoft.Security", "registrationState": "Registering"}),
+    ));
+    server.push(Reply::json(
+        200,
+        json!({"namespace": "Microsoft.Security", "registrationState": "Registering"}),
+    ));
+    server.push(Reply::json(
+        200,
+        json!({"namespace": "Microsoft.Security", "registrationState": "Registered"}),
+    ));
+    server.push(Reply::json(
+        200,
+        json!({"namespace": "Microsoft.AwsConnector", "registrationState": "Registered"}),
+    ));
     let c = client(&server, clock.clone());
-    c.ensure_registered(&["Microsoft.Security", "Microsoft.AwsConnector"]).await.unwrap();
+    c.ensure_registered(&["Microsoft.Security", "Microsoft.AwsConnector"])
+        .await
+        .unwrap();
     let reqs = server.requests();
-    let seen: Vec<String> = reqs.iter().map(|r| format!("{} {}", r.method, r.target)).collect();
-    assert_eq!(seen[1], "POST /subscriptions/sub/providers/Microsoft.Security/register?api-version=2021-04-01");
+    let seen: Vec<String> = reqs
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        seen[1],
+        "POST /subscriptions/sub/providers/Microsoft.Security/register?api-version=2021-04-01"
+    );
     assert_eq!(seen.len(), 5);
     assert_eq!(clock.sleeps().len(), 1);
     // Already confirmed: no more calls.
@@ -246,7 +374,10 @@ async fn registration_registers_waits_and_remembers() {
 #[tokio::test]
 async fn registration_opt_out_explains_how_to_register() {
     let server = MockServer::start().await;
-    server.push(Reply::json(200, json!({"registrationState": "NotRegistered"})));
+    server.push(Reply::json(
+        200,
+        json!({"registrationState": "NotRegistered"}),
+    ));
     let cfg = AzureConfig {
         subscription_id: Some("sub".into()),
         register_resource_providers: false,
@@ -256,9 +387,17 @@ async fn registration_opt_out_explains_how_to_register() {
         },
         ..Default::default()
     };
-    let c = ArmClient::with_credential(cfg, StaticCredential::new("t", Duration::from_secs(3600))).unwrap();
-    let err = c.ensure_registered(&["Microsoft.Security"]).await.unwrap_err();
-    assert!(err.to_string().contains("az provider register --namespace Microsoft.Security"), "{err}");
+    let c = ArmClient::with_credential(cfg, StaticCredential::new("t", Duration::from_secs(3600)))
+        .unwrap();
+    let err = c
+        .ensure_registered(&["Microsoft.Security"])
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("az provider register --namespace Microsoft.Security"),
+        "{err}"
+    );
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -287,35 +426,59 @@ fn write_ca(pem: &str, name: &str) -> std::path::PathBuf {
 }
 
 fn token_reply(claims: Value) -> Reply {
-    Reply::json(200, json!({"token_type": "Bearer", "expires_in": 3599, "access_token": jwt(&claims)}))
+    Reply::json(
+        200,
+        json!({"token_type": "Bearer", "expires_in": 3599, "access_token": jwt(&claims)}),
+    )
 }
 
 #[tokio::test]
 async fn client_secret_token_and_claims_over_trusted_tls() {
     let pki = test_pki();
     let server = MockServer::start_tls(&pki).await;
-    server.push(token_reply(json!({"tid": "tenant-1", "oid": "obj-1", "appid": "app-1"})));
+    server.push(token_reply(
+        json!({"tid": "tenant-1", "oid": "obj-1", "appid": "app-1"}),
+    ));
     server.push(Reply::json(200, json!({"subscriptionId": "sub"})));
     let mut cfg = tls_config(&server, &write_ca(&pki.ca_pem, "secret"));
     cfg.client_secret = Some(Secret::new("s3cr3t-value"));
     let c = ArmClient::new(cfg).unwrap();
     let claims = c.token_claims().await.unwrap();
-    assert_eq!((claims.tenant_id.as_str(), claims.object_id.as_str(), claims.client_id.as_deref()), ("tenant-1", "obj-1", Some("app-1")));
+    assert_eq!(
+        (
+            claims.tenant_id.as_str(),
+            claims.object_id.as_str(),
+            claims.client_id.as_deref()
+        ),
+        ("tenant-1", "obj-1", Some("app-1"))
+    );
     let _: Value = c.get("/subscriptions/sub", "2022-12-01").await.unwrap();
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2, "token must be cached");
     assert_eq!(reqs[0].target, "/tenant-1/oauth2/v2.0/token");
-    for part in ["grant_type=client_credentials", "client_id=app-1", "client_secret=s3cr3t-value", "scope="] {
+    for part in [
+        "grant_type=client_credentials",
+        "client_id=app-1",
+        "client_secret=s3cr3t-value",
+        "scope=",
+    ] {
         assert!(reqs[0].body.contains(part), "{}", reqs[0].body);
     }
-    assert!(reqs[1].header("authorization").unwrap().starts_with("Bearer ey"));
+    assert!(
+        reqs[1]
+            .header("authorization")
+            .unwrap()
+            .starts_with("Bearer ey")
+    );
 }
 
 #[tokio::test]
 async fn oidc_assertion_token_from_file() {
     let pki = test_pki();
     let server = MockServer::start_tls(&pki).await;
-    server.push(token_reply(json!({"tid": "tenant-1", "oid": "obj-2", "azp": "app-1"})));
+    server.push(token_reply(
+        json!({"tid": "tenant-1", "oid": "obj-2", "azp": "app-1"}),
+    ));
     let ca = write_ca(&pki.ca_pem, "oidc");
     let token_file = ca.with_file_name("oidc-token");
     std::fs::write(&token_file, "external.jwt.value\n").unwrap();
@@ -325,8 +488,16 @@ async fn oidc_assertion_token_from_file() {
     let c = ArmClient::new(cfg).unwrap();
     assert_eq!(c.token_claims().await.unwrap().object_id, "obj-2");
     let body = &server.requests()[0].body;
-    assert!(body.contains("client_assertion=external.jwt.value"), "{body}");
-    assert!(body.contains("client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"), "{body}");
+    assert!(
+        body.contains("client_assertion=external.jwt.value"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+        ),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -345,7 +516,10 @@ async fn wrong_secret_reports_aadsts_without_the_secret() {
     let text = err.to_string();
     assert!(matches!(err, AzureError::Credential { .. }), "{text}");
     assert!(text.contains("AADSTS7000215"), "{text}");
-    assert!(!text.contains("wrong-s3cr3t") && !format!("{err:?}").contains("wrong-s3cr3t"), "{text}");
+    assert!(
+        !text.contains("wrong-s3cr3t") && !format!("{err:?}").contains("wrong-s3cr3t"),
+        "{text}"
+    );
     assert_eq!(server.requests().len(), 1, "no retry of a rejected secret");
 }
 
@@ -360,7 +534,11 @@ async fn untrusted_certificate_fails_fast_with_the_cause() {
     let started = std::time::Instant::now();
     let err = c.token_claims().await.unwrap_err();
     let text = err.to_string();
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(text.to_ascii_lowercase().contains("certificate"), "{text}");
 }
 
@@ -373,7 +551,10 @@ fn new_validates_without_network() {
         ..Default::default()
     })
     .unwrap_err();
-    assert!(err.to_string().contains("azure.tenant_id is not set"), "{err}");
+    assert!(
+        err.to_string().contains("azure.tenant_id is not set"),
+        "{err}"
+    );
 }
 
 #[test]

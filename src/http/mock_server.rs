@@ -92,7 +92,9 @@ pub(crate) fn test_pki() -> TestPki {
     let leaf_params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
         .expect("static params");
     let leaf_key = KeyPair::generate().expect("key generation");
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf signing");
+    let leaf = leaf_params
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf signing");
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let server_config = rustls::ServerConfig::builder()
@@ -117,7 +119,9 @@ impl MockServer {
     }
 
     async fn start_inner(tls: Option<Arc<rustls::ServerConfig>>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let port = listener.local_addr().expect("local addr").port();
         let scheme = if tls.is_some() { "https" } else { "http" };
         let replies: Arc<Mutex<VecDeque<Reply>>> = Arc::default();
@@ -219,7 +223,10 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             headers,
             body,
         } => {
-            let mut out = format!("HTTP/1.1 {status} Mock\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+            let mut out = format!(
+                "HTTP/1.1 {status} Mock\r\ncontent-length: {}\r\nconnection: close\r\n",
+                body.len()
+            );
             for (k, v) in headers {
                 out.push_str(&format!("{k}: {v}\r\n"));
             }

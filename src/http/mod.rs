@@ -32,6 +32,7 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -41,7 +42,9 @@ mod tests {
 
     #[test]
     fn chain_includes_root_cause() {
-        let e = Outer(std::io::Error::other("invalid peer certificate: UnknownIssuer"));
+        let e = Outer(std::io::Error::other(
+            "invalid peer certificate: UnknownIssuer",
+        ));
         assert_eq!(
             error_chain(&e),
             "outer failed: invalid peer certificate: UnknownIssuer"

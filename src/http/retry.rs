@@ -169,7 +169,11 @@ impl RetryPolicy {
             let jittered = backoff.next_delay();
             let delay = match retry_after {
                 Some(server) if server > self.max_delay => {
-                    tracing::warn!(what, retry_after_s = server.as_secs(), "server asks to wait longer than the retry cap; giving up");
+                    tracing::warn!(
+                        what,
+                        retry_after_s = server.as_secs(),
+                        "server asks to wait longer than the retry cap; giving up"
+                    );
                     return Err(err);
                 }
                 Some(server) => server.max(jittered),
@@ -177,7 +181,11 @@ impl RetryPolicy {
             };
             let elapsed = self.clock.now().saturating_sub(start);
             if elapsed + delay > self.deadline {
-                tracing::warn!(what, elapsed_ms = elapsed.as_millis() as u64, "giving up: retry would pass the deadline");
+                tracing::warn!(
+                    what,
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    "giving up: retry would pass the deadline"
+                );
                 return Err(err);
             }
             retry += 1;
@@ -194,6 +202,7 @@ impl RetryPolicy {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
     use std::sync::Mutex;
@@ -206,7 +215,10 @@ pub(crate) mod tests {
 
     impl Clock for FakeClock {
         fn now(&self) -> Duration {
-            self.slept.lock().map(|s| s.iter().sum()).unwrap_or_default()
+            self.slept
+                .lock()
+                .map(|s| s.iter().sum())
+                .unwrap_or_default()
         }
         fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
             if let Ok(mut s) = self.slept.lock() {
@@ -255,7 +267,13 @@ pub(crate) mod tests {
                 || {
                     calls += 1;
                     let n = calls;
-                    async move { if n < 3 { Err(format!("fail {n}")) } else { Ok(n) } }
+                    async move {
+                        if n < 3 {
+                            Err(format!("fail {n}"))
+                        } else {
+                            Ok(n)
+                        }
+                    }
                 },
                 |_| Verdict::Retry { retry_after: None },
             )

@@ -39,6 +39,7 @@ pub fn retry_after_from_headers(headers: &http::HeaderMap, now: SystemTime) -> O
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -46,8 +47,14 @@ mod tests {
     fn seconds() {
         let now = SystemTime::now();
         assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after(" 120 ", now), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(parse_retry_after("-3", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
     }
@@ -70,9 +77,15 @@ mod tests {
         let now = SystemTime::now();
         let mut h = http::HeaderMap::new();
         h.insert("retry-after", http::HeaderValue::from_static("5"));
-        assert_eq!(retry_after_from_headers(&h, now), Some(Duration::from_secs(5)));
+        assert_eq!(
+            retry_after_from_headers(&h, now),
+            Some(Duration::from_secs(5))
+        );
         h.insert("x-ms-retry-after-ms", http::HeaderValue::from_static("250"));
-        assert_eq!(retry_after_from_headers(&h, now), Some(Duration::from_millis(250)));
+        assert_eq!(
+            retry_after_from_headers(&h, now),
+            Some(Duration::from_millis(250))
+        );
         assert_eq!(retry_after_from_headers(&http::HeaderMap::new(), now), None);
     }
 }

@@ -52,12 +52,11 @@ pub fn build_client(ca_cert_file: Option<&Path>) -> Result<reqwest::Client, Http
             path: path.to_owned(),
             source,
         })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            HttpError::CaCertParse {
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| HttpError::CaCertParse {
                 path: path.to_owned(),
                 message: super::error_chain(&e),
-            }
-        })?;
+            })?;
         if certs.is_empty() {
             return Err(HttpError::CaCertParse {
                 path: path.to_owned(),
@@ -140,6 +139,7 @@ pub fn is_idempotent(method: &http::Method) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -183,7 +183,11 @@ mod tests {
     #[tokio::test]
     async fn refused_connection_is_connect() {
         // Bind then drop to get a port that is very likely closed.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let client = build_client(None).unwrap();
         let err = client
             .get(format!("http://127.0.0.1:{port}/"))
