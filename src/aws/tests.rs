@@ -282,3 +282,46 @@ async fn half_static_keys_are_rejected() {
     .unwrap_err();
     assert!(err.to_string().contains("aws.endpoints.iam"), "{err}");
 }
+
+/// Manual check against moto in server mode, e.g.
+/// `MOTO_ENDPOINT=http://127.0.0.1:5055 cargo test -p terraform-provider-multicloud --lib moto -- --ignored`.
+#[tokio::test]
+#[ignore = "needs a moto server; set MOTO_ENDPOINT"]
+async fn caller_identity_against_moto() {
+    let endpoint = std::env::var("MOTO_ENDPOINT").expect("MOTO_ENDPOINT is set");
+    let base = AwsConfig {
+        region: Some("us-east-1".into()),
+        endpoints: AwsEndpoints {
+            sts: Some(endpoint.clone()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let with_keys = AwsConfig {
+        access_key: Some("AKIAIOSFODNN7EXAMPLE".into()),
+        secret_key: Some(Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")),
+        ..base.clone()
+    };
+    let id = AwsClients::new(&with_keys)
+        .await
+        .unwrap()
+        .caller_identity()
+        .await
+        .unwrap();
+    assert_eq!(id.account_id.len(), 12, "{id:?}");
+    let web = AwsConfig {
+        assume_role_with_web_identity: Some(WebIdentity {
+            role_arn: format!("arn:aws:iam::{}:role/tfc", id.account_id),
+            web_identity_token: Some(Secret::new("header.payload.signature")),
+            ..Default::default()
+        }),
+        ..base
+    };
+    let assumed = AwsClients::new(&web)
+        .await
+        .unwrap()
+        .caller_identity()
+        .await
+        .unwrap();
+    assert!(assumed.arn.contains("assumed-role/tfc/"), "{assumed:?}");
+}
