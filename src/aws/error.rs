@@ -1,0 +1,221 @@
+//! `AwsError`: failures of the AWS layer, with the service's error code and request id kept.
+
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::RequestId;
+
+/// Where to put AWS credentials, for "no credentials" errors.
+pub const CREDENTIALS_HINT: &str = "set aws.access_key and aws.secret_key, aws.profile, an \
+     assume_role_with_web_identity block (or TFC_WORKLOAD_IDENTITY_TOKEN), or the environment \
+     variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or AWS_ROLE_ARN with \
+     AWS_WEB_IDENTITY_TOKEN_FILE";
+
+/// Error codes meaning "these credentials are not valid".
+const AUTH_CODES: [&str; 6] = [
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+];
+
+/// Error codes meaning "slow down".
+const THROTTLE_CODES: [&str; 4] = [
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+];
+
+/// Errors of the AWS client layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AwsError {
+    /// The configuration is invalid; `attribute` names the HCL attribute at fault.
+    #[error("{message}")]
+    Config {
+        /// Attribute path, e.g. `aws.secret_key`.
+        attribute: String,
+        /// Explanation including the fix.
+        message: String,
+    },
+    /// No credentials could be found anywhere in the chain.
+    #[error("no AWS credentials found ({message}): {hint}", hint = CREDENTIALS_HINT)]
+    NoCredentials {
+        /// What the credential chain reported.
+        message: String,
+    },
+    /// Credentials were found but AWS rejected them (`InvalidClientTokenId`, ...).
+    #[error("AWS rejected the credentials for {operation}: {code}: {message}{}", request_suffix(.request_id))]
+    InvalidCredentials {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
+    /// The endpoint could not be reached (DNS, refused, TLS, timeout).
+    #[error("cannot reach the AWS {service} endpoint {endpoint}: {message}")]
+    Unreachable {
+        /// Service name (`sts`, `iam`, ...).
+        service: String,
+        /// The endpoint URL tried.
+        endpoint: String,
+        /// Cause chain.
+        message: String,
+    },
+    /// Throttled after retries were exhausted.
+    #[error("AWS throttled {operation}: {code}: {message}{}", request_suffix(.request_id))]
+    Throttled {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
+    /// Any other error answered by the service.
+    #[error("AWS {operation} failed: {code}: {message}{}", request_suffix(.request_id))]
+    Api {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
+    /// A response was missing a field the operation always returns.
+    #[error("AWS {operation} returned no {field}")]
+    MissingField {
+        /// Operation called.
+        operation: String,
+        /// The missing field.
+        field: String,
+    },
+}
+
+fn request_suffix(id: &Option<String>) -> String {
+    id.as_ref()
+        .map(|i| format!(" (request id {i})"))
+        .unwrap_or_default()
+}
+
+impl AwsError {
+    /// Classifies an SDK error of `operation` against `service` at `endpoint`.
+    pub fn from_sdk<E, R>(
+        err: &SdkError<E, R>,
+        service: &str,
+        operation: &str,
+        endpoint: &str,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + RequestId + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let chain = crate::http::error_chain(err);
+        if is_missing_credentials(&chain) {
+            return Self::NoCredentials { message: chain };
+        }
+        match err {
+            SdkError::ServiceError(ctx) => {
+                let e = ctx.err();
+                let code = e.code().unwrap_or("Unknown").to_owned();
+                let message = e.message().unwrap_or_default().to_owned();
+                let request_id = e.request_id().map(str::to_owned);
+                let operation = operation.to_owned();
+                if AUTH_CODES.contains(&code.as_str()) {
+                    Self::InvalidCredentials {
+                        operation,
+                        code,
+                        message,
+                        request_id,
+                    }
+                } else if THROTTLE_CODES.contains(&code.as_str()) {
+                    Self::Throttled {
+                        operation,
+                        code,
+                        message,
+                        request_id,
+                    }
+                } else {
+                    Self::Api {
+                        operation,
+                        code,
+                        message,
+                        request_id,
+                    }
+                }
+            }
+            SdkError::DispatchFailure(_)
+            | SdkError::TimeoutError(_)
+            | SdkError::ResponseError(_) => Self::Unreachable {
+                service: service.to_owned(),
+                endpoint: endpoint.to_owned(),
+                message: chain,
+            },
+            _ => Self::Api {
+                operation: operation.to_owned(),
+                code: "ClientError".to_owned(),
+                message: chain,
+                request_id: None,
+            },
+        }
+    }
+}
+
+/// aws-config words an empty chain as "no credentials"/"credentials not loaded"; the identity
+/// resolver wraps it, so the whole chain is searched.
+fn is_missing_credentials(chain: &str) -> bool {
+    let c = chain.to_ascii_lowercase();
+    c.contains("no credentials")
+        || c.contains("credentialsnotloaded")
+        || c.contains("credentials not loaded")
+        || c.contains("no providers in chain provided credentials")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_code_and_request_id() {
+        let e = AwsError::InvalidCredentials {
+            operation: "GetCallerIdentity".into(),
+            code: "InvalidClientTokenId".into(),
+            message: "The security token included in the request is invalid.".into(),
+            request_id: Some("r-1".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "AWS rejected the credentials for GetCallerIdentity: InvalidClientTokenId: The security token included in the request is invalid. (request id r-1)"
+        );
+        let n = AwsError::NoCredentials {
+            message: "x".into(),
+        }
+        .to_string();
+        for part in [
+            "aws.access_key",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_PROFILE",
+            "TFC_WORKLOAD_IDENTITY_TOKEN",
+        ] {
+            assert!(n.contains(part), "{n}");
+        }
+    }
+
+    #[test]
+    fn missing_credentials_detection() {
+        assert!(is_missing_credentials(
+            "dispatch failure: the credential provider was not enabled: no providers in chain provided credentials"
+        ));
+        assert!(!is_missing_credentials("connection refused"));
+    }
+}
