@@ -2,6 +2,7 @@
 //! encode. Problems travel back as diagnostics in the response body.
 //! Values are never logged: they may hold sensitive attributes.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -80,6 +81,31 @@ fn encode(v: &Value, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<p
             )
         })
         .ok()
+}
+
+/// Implements an RPC this provider does not offer: an error diagnostic.
+/// Written out in the shape `async_trait` gives async methods, because that
+/// attribute does not look inside macro invocations.
+macro_rules! unsupported_rpc {
+    ($name:ident, $module:ident, $what:literal) => {
+        #[allow(clippy::needless_update)]
+        fn $name<'life0, 'async_trait>(
+            &'life0 self,
+            _request: Request<pb::$module::Request>,
+        ) -> Pin<Box<dyn Future<Output = Reply<pb::$module::Response>> + Send + 'async_trait>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move {
+                let diagnostics = unsupported($what);
+                Ok(Response::new(pb::$module::Response {
+                    diagnostics,
+                    ..Default::default()
+                }))
+            })
+        }
+    };
 }
 
 #[tonic::async_trait]
@@ -417,15 +443,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         }))
     }
 
-    async fn move_resource_state(
-        &self,
-        _request: Request<pb::move_resource_state::Request>,
-    ) -> Reply<pb::move_resource_state::Response> {
-        Ok(Response::new(pb::move_resource_state::Response {
-            diagnostics: unsupported("moving state between resource types"),
-            ..Default::default()
-        }))
-    }
+    unsupported_rpc!(
+        move_resource_state,
+        move_resource_state,
+        "moving state between resource types"
+    );
 
     async fn read_data_source(
         &self,
@@ -456,134 +478,48 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         }))
     }
 
-    async fn generate_resource_config(
-        &self,
-        _request: Request<pb::generate_resource_config::Request>,
-    ) -> Reply<pb::generate_resource_config::Response> {
-        Ok(Response::new(pb::generate_resource_config::Response {
-            diagnostics: unsupported("configuration generation"),
-            ..Default::default()
-        }))
-    }
-    async fn validate_ephemeral_resource_config(
-        &self,
-        _request: Request<pb::validate_ephemeral_resource_config::Request>,
-    ) -> Reply<pb::validate_ephemeral_resource_config::Response> {
-        Ok(Response::new(
-            pb::validate_ephemeral_resource_config::Response {
-                diagnostics: unsupported("ephemeral resources"),
-                ..Default::default()
-            },
-        ))
-    }
-    async fn open_ephemeral_resource(
-        &self,
-        _request: Request<pb::open_ephemeral_resource::Request>,
-    ) -> Reply<pb::open_ephemeral_resource::Response> {
-        Ok(Response::new(pb::open_ephemeral_resource::Response {
-            diagnostics: unsupported("ephemeral resources"),
-            ..Default::default()
-        }))
-    }
-    async fn renew_ephemeral_resource(
-        &self,
-        _request: Request<pb::renew_ephemeral_resource::Request>,
-    ) -> Reply<pb::renew_ephemeral_resource::Response> {
-        Ok(Response::new(pb::renew_ephemeral_resource::Response {
-            diagnostics: unsupported("ephemeral resources"),
-            ..Default::default()
-        }))
-    }
-    async fn close_ephemeral_resource(
-        &self,
-        _request: Request<pb::close_ephemeral_resource::Request>,
-    ) -> Reply<pb::close_ephemeral_resource::Response> {
-        Ok(Response::new(pb::close_ephemeral_resource::Response {
-            diagnostics: unsupported("ephemeral resources"),
-            ..Default::default()
-        }))
-    }
-    async fn validate_list_resource_config(
-        &self,
-        _request: Request<pb::validate_list_resource_config::Request>,
-    ) -> Reply<pb::validate_list_resource_config::Response> {
-        Ok(Response::new(pb::validate_list_resource_config::Response {
-            diagnostics: unsupported("list resources"),
-            ..Default::default()
-        }))
-    }
-    async fn validate_action_config(
-        &self,
-        _request: Request<pb::validate_action_config::Request>,
-    ) -> Reply<pb::validate_action_config::Response> {
-        Ok(Response::new(pb::validate_action_config::Response {
-            diagnostics: unsupported("actions"),
-            ..Default::default()
-        }))
-    }
-    async fn plan_action(
-        &self,
-        _request: Request<pb::plan_action::Request>,
-    ) -> Reply<pb::plan_action::Response> {
-        Ok(Response::new(pb::plan_action::Response {
-            diagnostics: unsupported("actions"),
-            ..Default::default()
-        }))
-    }
-    async fn validate_state_store_config(
-        &self,
-        _request: Request<pb::validate_state_store_config::Request>,
-    ) -> Reply<pb::validate_state_store_config::Response> {
-        Ok(Response::new(pb::validate_state_store_config::Response {
-            diagnostics: unsupported("state stores"),
-            ..Default::default()
-        }))
-    }
-    async fn configure_state_store(
-        &self,
-        _request: Request<pb::configure_state_store::Request>,
-    ) -> Reply<pb::configure_state_store::Response> {
-        Ok(Response::new(pb::configure_state_store::Response {
-            diagnostics: unsupported("state stores"),
-            ..Default::default()
-        }))
-    }
-    async fn lock_state(
-        &self,
-        _request: Request<pb::lock_state::Request>,
-    ) -> Reply<pb::lock_state::Response> {
-        Ok(Response::new(pb::lock_state::Response {
-            diagnostics: unsupported("state stores"),
-            ..Default::default()
-        }))
-    }
-    async fn unlock_state(
-        &self,
-        _request: Request<pb::unlock_state::Request>,
-    ) -> Reply<pb::unlock_state::Response> {
-        Ok(Response::new(pb::unlock_state::Response {
-            diagnostics: unsupported("state stores"),
-            ..Default::default()
-        }))
-    }
-    async fn get_states(
-        &self,
-        _request: Request<pb::get_states::Request>,
-    ) -> Reply<pb::get_states::Response> {
-        Ok(Response::new(pb::get_states::Response {
-            diagnostics: unsupported("state stores"),
-            ..Default::default()
-        }))
-    }
-    async fn delete_state(
-        &self,
-        _request: Request<pb::delete_state::Request>,
-    ) -> Reply<pb::delete_state::Response> {
-        Ok(Response::new(pb::delete_state::Response {
-            diagnostics: unsupported("state stores"),
-            ..Default::default()
-        }))
-    }
+    unsupported_rpc!(
+        generate_resource_config,
+        generate_resource_config,
+        "configuration generation"
+    );
+    unsupported_rpc!(
+        validate_ephemeral_resource_config,
+        validate_ephemeral_resource_config,
+        "ephemeral resources"
+    );
+    unsupported_rpc!(
+        open_ephemeral_resource,
+        open_ephemeral_resource,
+        "ephemeral resources"
+    );
+    unsupported_rpc!(
+        renew_ephemeral_resource,
+        renew_ephemeral_resource,
+        "ephemeral resources"
+    );
+    unsupported_rpc!(
+        close_ephemeral_resource,
+        close_ephemeral_resource,
+        "ephemeral resources"
+    );
+    unsupported_rpc!(
+        validate_list_resource_config,
+        validate_list_resource_config,
+        "list resources"
+    );
+    unsupported_rpc!(validate_action_config, validate_action_config, "actions");
+    unsupported_rpc!(plan_action, plan_action, "actions");
+    unsupported_rpc!(
+        validate_state_store_config,
+        validate_state_store_config,
+        "state stores"
+    );
+    unsupported_rpc!(configure_state_store, configure_state_store, "state stores");
+    unsupported_rpc!(lock_state, lock_state, "state stores");
+    unsupported_rpc!(unlock_state, unlock_state, "state stores");
+    unsupported_rpc!(get_states, get_states, "state stores");
+    unsupported_rpc!(delete_state, delete_state, "state stores");
 
     async fn get_functions(
         &self,
