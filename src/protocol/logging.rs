@@ -11,7 +11,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use serde_json::{Map, Value as Json};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 
 /// Shorter secrets would redact ordinary words and make logs useless.
@@ -88,8 +88,17 @@ pub fn init(module: &str) -> bool {
         .filter(|v| !v.is_empty())
         .or_else(|| std::env::var("TF_LOG").ok())
         .map_or(LevelFilter::INFO, |v| level_from_env(&v));
-    let layer = JsonLayer::new(module, std::io::stderr()).with_filter(level);
+    let layer = JsonLayer::new(module, std::io::stderr()).with_filter(targets(level));
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer)).is_ok()
+}
+
+/// This crate logs at `level`; dependencies at INFO at most, because the
+/// HTTP/2 and TLS stacks trace every frame, which floods TF_LOG=TRACE output
+/// and slows every call.
+fn targets(level: LevelFilter) -> Targets {
+    Targets::new()
+        .with_default(level.min(LevelFilter::INFO))
+        .with_target(env!("CARGO_CRATE_NAME"), level)
 }
 
 fn level_from_env(value: &str) -> LevelFilter {
@@ -308,6 +317,15 @@ mod tests {
         assert!(!text.contains("hunter2"));
         let ts = json["@timestamp"].as_str().unwrap_or_default();
         assert_eq!(ts.len(), "2006-01-02T15:04:05.000000Z".len(), "{ts}");
+    }
+
+    #[test]
+    fn dependencies_are_capped_at_info() {
+        let t = targets(LevelFilter::TRACE);
+        assert!(t.would_enable(env!("CARGO_CRATE_NAME"), &Level::TRACE));
+        assert!(!t.would_enable("h2::codec", &Level::DEBUG));
+        assert!(t.would_enable("h2::codec", &Level::INFO));
+        assert!(!targets(LevelFilter::WARN).would_enable("h2", &Level::INFO));
     }
 
     #[test]

@@ -191,6 +191,11 @@ fn accept_loop(
                             Ok(stream) => {
                                 let _ = tx.send(Conn::Tls(Box::new(stream))).await;
                             }
+                            // A host closing a spare connection is routine; anything else
+                            // (such as a certificate mismatch) deserves attention.
+                            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                                tracing::debug!(%peer, "connection closed before TLS handshake");
+                            }
                             Err(e) => {
                                 tracing::warn!(%peer, error = %e, "TLS handshake with host failed")
                             }
