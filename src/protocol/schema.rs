@@ -1,5 +1,21 @@
 //! Schemas of the provider, resources and data sources, with builders.
 //! Fields are public so that documentation can be generated from them.
+//!
+//! ```
+//! use terraform_provider_multicloud::protocol::{Attribute, Block, NestedBlock, Schema, Type};
+//!
+//! let schema = Schema::new(
+//!     Block::new()
+//!         .description("An AWS account onboarded into Defender for Cloud.")
+//!         .attribute(Attribute::string("id").computed().use_state_for_unknown())
+//!         .attribute(Attribute::string("name").required().force_new().description("Connector name."))
+//!         .attribute(Attribute::map("tags", Type::String).optional())
+//!         .attribute(Attribute::string("client_secret").optional().sensitive())
+//!         .block(NestedBlock::list("rule", Block::new().attribute(Attribute::int("port").required())).max_items(5)),
+//! );
+//! assert_eq!(schema.block.attributes.len(), 4);
+//! assert!(matches!(schema.value_type(), Type::Object(attrs) if attrs.contains_key("rule")));
+//! ```
 
 use std::collections::BTreeMap;
 

@@ -51,6 +51,22 @@ impl Type {
         Type::Object(attributes.into_iter().map(|(k, t)| (k.into(), t)).collect())
     }
 
+    /// A human-readable name for documentation: `String`, `List of String`,
+    /// `Map of Number`, `Object`, ...
+    pub fn friendly_name(&self) -> String {
+        match self {
+            Type::Bool => "Boolean".to_owned(),
+            Type::Number => "Number".to_owned(),
+            Type::String => "String".to_owned(),
+            Type::Dynamic => "Dynamic".to_owned(),
+            Type::List(e) => format!("List of {}", e.friendly_name()),
+            Type::Set(e) => format!("Set of {}", e.friendly_name()),
+            Type::Map(e) => format!("Map of {}", e.friendly_name()),
+            Type::Object(_) => "Object".to_owned(),
+            Type::Tuple(_) => "Tuple".to_owned(),
+        }
+    }
+
     /// The JSON form Terraform uses for types (`"string"`, `["list","string"]`, ...).
     pub fn to_json(&self) -> Json {
         match self {
@@ -150,6 +166,15 @@ mod tests {
             r#"["object",{"a":"string","b":["list",["map","number"]],"c":["set","bool"],"d":["tuple",["dynamic","string"]]}]"#
         );
         assert_eq!(Type::from_json_bytes(&bytes).ok(), Some(ty));
+    }
+
+    #[test]
+    fn friendly_names_for_docs() {
+        assert_eq!(
+            Type::list(Type::map(Type::String)).friendly_name(),
+            "List of Map of String"
+        );
+        assert_eq!(Type::Bool.friendly_name(), "Boolean");
     }
 
     #[test]

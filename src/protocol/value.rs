@@ -1,5 +1,15 @@
 //! Dynamic Terraform values, with the small API resources use to read
 //! configuration and build state.
+//!
+//! ```
+//! use terraform_provider_multicloud::protocol::Value;
+//!
+//! let config = Value::object([("name", Value::from("x")), ("enabled", Value::from(true))]);
+//! assert_eq!(config.get("name").as_str(), Some("x"));
+//! assert!(config.get("missing").is_null());
+//! let state = config.clone().with_attr("id", "abc-123");
+//! assert!(state.is_fully_known());
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -106,6 +106,7 @@ impl Provider for TestProvider {
     async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Client> {
         if let Some(token) = config.get("token").as_str() {
             terraform_provider_multicloud::protocol::logging::register_secret(token);
+            // Deliberately logs the secret: checking TF_LOG output shows it masked.
             tracing::debug!(token, "configured with a token");
         }
         if config.get("endpoint").as_str() == Some("fail") {
