@@ -119,6 +119,65 @@ fn nested_block(n: &NestedBlock) -> pb::schema::NestedBlock {
     }
 }
 
+/// What this server offers beyond the basics.
+pub(crate) fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}
+
+/// The diagnostics for a type name this provider does not have.
+pub(crate) fn unknown_type(kind: &str, name: &str) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        format!("Unknown {kind} type"),
+        format!("This provider has no {kind} type named {name:?}."),
+    );
+    d
+}
+
+/// The diagnostics for a protocol feature this provider does not offer.
+pub(crate) fn unsupported(what: &str) -> Vec<pb::Diagnostic> {
+    let mut d = Diagnostics::new();
+    d.error(
+        format!("{what} not supported"),
+        format!("This provider does not offer {what}."),
+    );
+    diagnostics(&d)
+}
+
+/// Decodes, recording a failure as an error diagnostic.
+pub(crate) fn decode(
+    dv: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    decode_value(dv, ty)
+        .map_err(|e| diags.error(format!("Invalid {what} sent by Terraform"), e.to_string()))
+        .ok()
+}
+
+/// Encodes, recording a failure (a value not matching the schema) as an error diagnostic.
+pub(crate) fn encode(
+    v: &Value,
+    ty: &Type,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
+    encode_value(v, ty)
+        .map_err(|e| {
+            diags.error(
+                format!("Provider produced an invalid {what}"),
+                format!("{e}; this is a provider bug."),
+            )
+        })
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

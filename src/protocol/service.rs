@@ -9,13 +9,14 @@ use std::sync::Arc;
 use futures::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::convert::{attribute_path, decode_value, diagnostics, encode_value, schema};
+use super::convert::{
+    attribute_path, capabilities, decode, diagnostics, encode, schema, unknown_type, unsupported,
+};
 use super::diagnostics::Diagnostics;
 use super::json;
 use super::pb::tfplugin6 as pb;
 use super::provider::Provider;
 use super::registry::Registry;
-use super::types::Type;
 use super::value::Value;
 
 /// Serves one provider over tfplugin6.
@@ -31,57 +32,6 @@ impl<P: Provider> ProviderService<P> {
 
 type Reply<T> = Result<Response<T>, Status>;
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
-
-fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities {
-        plan_destroy: true,
-        get_provider_schema_optional: false,
-        move_resource_state: false,
-        generate_resource_config: false,
-    }
-}
-
-fn unknown_type(kind: &str, name: &str) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    d.error(
-        format!("Unknown {kind} type"),
-        format!("This provider has no {kind} type named {name:?}."),
-    );
-    d
-}
-
-fn unsupported(what: &str) -> Vec<pb::Diagnostic> {
-    let mut d = Diagnostics::new();
-    d.error(
-        format!("{what} not supported"),
-        format!("This provider does not offer {what}."),
-    );
-    diagnostics(&d)
-}
-
-/// Decodes, recording a failure as an error diagnostic.
-fn decode(
-    dv: Option<&pb::DynamicValue>,
-    ty: &Type,
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Option<Value> {
-    decode_value(dv, ty)
-        .map_err(|e| diags.error(format!("Invalid {what} sent by Terraform"), e.to_string()))
-        .ok()
-}
-
-/// Encodes, recording a failure (a value not matching the schema) as an error diagnostic.
-fn encode(v: &Value, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
-    encode_value(v, ty)
-        .map_err(|e| {
-            diags.error(
-                format!("Provider produced an invalid {what}"),
-                format!("{e}; this is a provider bug."),
-            )
-        })
-        .ok()
-}
 
 /// Implements an RPC this provider does not offer: an error diagnostic.
 /// Written out in the shape `async_trait` gives async methods, because that
