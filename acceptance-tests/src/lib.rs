@@ -29,6 +29,8 @@ mod moto;
 mod paths;
 mod process;
 mod secrets;
+#[cfg(test)]
+mod selftest;
 mod workspace;
 
 pub use arm::{ArmEmulator, ArmRequest};

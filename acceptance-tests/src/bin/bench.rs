@@ -36,6 +36,7 @@ struct Subject {
 
 struct Args {
     runs: usize,
+    reference_only: bool,
     provider: Option<PathBuf>,
     build_secs: Option<String>,
 }
@@ -44,14 +45,6 @@ fn main() {
     let args = parse_args();
     let paths = Paths::from_env();
     paths.require_tools();
-    let provider = args
-        .provider
-        .clone()
-        .unwrap_or_else(|| paths.provider_bin());
-    paths.require(
-        &provider,
-        "build it first (scripts/bench.sh builds a release binary)",
-    );
     let null = paths.null_provider_bin();
     paths.require(&null, "run `scripts/tools.sh`");
 
@@ -64,16 +57,31 @@ fn main() {
         .cert
         .pem();
 
-    let mut subjects = [
-        Subject::new(
+    let mut subjects = Vec::new();
+    if !args.reference_only {
+        let provider = args
+            .provider
+            .clone()
+            .unwrap_or_else(|| paths.provider_bin());
+        paths.require(
+            &provider,
+            "build it first (scripts/bench.sh builds a release binary)",
+        );
+        subjects.push(Subject::new(
             "multicloud (Rust)",
             provider,
             "6",
             "multicloud/multicloud",
             "multicloud",
-        ),
-        Subject::new("null 2.1.2 (Go)", null, "5", "hashicorp/null", "null"),
-    ];
+        ));
+    }
+    subjects.push(Subject::new(
+        "null 2.1.2 (Go)",
+        null,
+        "5",
+        "hashicorp/null",
+        "null",
+    ));
     let version = provider_version(&paths);
     for s in subjects.iter_mut() {
         s.prepare(&paths, tmp.path(), &version);
@@ -81,15 +89,17 @@ fn main() {
 
     eprintln!("{} runs, alternating", args.runs);
     for run in 0..args.runs {
-        // Swap who goes first every run so neither always enjoys warm caches.
-        let order: [usize; 2] = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+        // Rotate who goes first every run so no one always enjoys warm caches.
+        let order: Vec<usize> = (0..subjects.len())
+            .map(|i| (i + run) % subjects.len())
+            .collect();
         for &i in &order {
             let (ms, rss) = subjects[i].handshake(&client_cert);
             subjects[i].handshake_ms.push(ms);
             subjects[i].rss_kib.push(rss);
         }
         for &i in &order {
-            let ms = subjects[i].schema(&paths, tmp.path());
+            let ms = subjects[i].schema(&paths);
             subjects[i].schema_ms.push(ms);
         }
         eprint!(".");
@@ -204,7 +214,7 @@ impl Subject {
         (elapsed.as_secs_f64() * 1000.0, rss)
     }
 
-    fn schema(&self, paths: &Paths, _tmp: &Path) -> f64 {
+    fn schema(&self, paths: &Paths) -> f64 {
         let out = run_with_limit(
             &mut self.terraform(paths, &["providers", "schema", "-json"]),
             Duration::from_secs(120),
@@ -231,63 +241,59 @@ fn vm_hwm_kib(pid: u32) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn report(subjects: &[Subject; 2], args: &Args) {
-    let [ours, null] = subjects;
+fn report(subjects: &[Subject], args: &Args) {
     println!(
         "## Start-up benchmark ({} runs each, alternating)\n",
         args.runs
     );
     println!("machine: {} CPUs, {}", nproc(), cpu_model());
-    println!("terraform: {}\n", first_line_of_terraform_version());
-    println!(
-        "| metric | {} median | min | {} median | min | ratio (median) |",
-        ours.label, null.label
-    );
-    println!("|---|---:|---:|---:|---:|---:|");
-    let row = |name: &str, unit: &str, scale: f64, a: &[f64], b: &[f64]| {
-        let (ma, mb) = (median(a) * scale, median(b) * scale);
-        println!(
-            "| {name} ({unit}) | {ma:.1} | {:.1} | {mb:.1} | {:.1} | {:.2}x |",
-            min(a) * scale,
-            min(b) * scale,
-            ma / mb
-        );
+    println!("terraform: {}\n", terraform_version());
+    let mut header = String::from("| metric |");
+    let mut rule = String::from("|---|");
+    for s in subjects {
+        header.push_str(&format!(" {} median | min |", s.label));
+        rule.push_str("---:|---:|");
+    }
+    if subjects.len() == 2 {
+        header.push_str(" ratio (medians) |");
+        rule.push_str("---:|");
+    }
+    println!("{header}\n{rule}");
+    let row = |name: &str, scale: f64, pick: &dyn Fn(&Subject) -> &[f64]| {
+        let mut line = format!("| {name} |");
+        let medians: Vec<f64> = subjects.iter().map(|s| median(pick(s)) * scale).collect();
+        for (s, m) in subjects.iter().zip(&medians) {
+            line.push_str(&format!(" {m:.1} | {:.1} |", min(pick(s)) * scale));
+        }
+        if let [a, b] = medians[..] {
+            line.push_str(&format!(" {:.2}x |", a / b));
+        }
+        println!("{line}");
     };
-    row(
-        "start to handshake",
-        "ms",
-        1.0,
-        &ours.handshake_ms,
-        &null.handshake_ms,
-    );
-    row(
-        "peak RSS at handshake",
-        "MiB",
-        1.0 / 1024.0,
-        &ours.rss_kib,
-        &null.rss_kib,
-    );
-    row(
-        "`terraform providers schema -json`",
-        "ms",
-        1.0,
-        &ours.schema_ms,
-        &null.schema_ms,
-    );
-    let size = |p: &Path| {
-        std::fs::metadata(p)
-            .map(|m| m.len() as f64 / 1_048_576.0)
-            .unwrap_or(f64::NAN)
-    };
-    let (sa, sb) = (size(&ours.binary), size(&null.binary));
-    println!(
-        "| binary size (MiB) | {sa:.1} | | {sb:.1} | | {:.2}x |",
-        sa / sb
-    );
+    row("start to handshake (ms)", 1.0, &|s| &s.handshake_ms);
+    row("peak RSS at handshake (MiB)", 1.0 / 1024.0, &|s| &s.rss_kib);
+    row("`terraform providers schema -json` (ms)", 1.0, &|s| {
+        &s.schema_ms
+    });
+    let sizes: Vec<f64> = subjects
+        .iter()
+        .map(|s| {
+            std::fs::metadata(&s.binary)
+                .map(|m| m.len() as f64 / 1_048_576.0)
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    let mut line = String::from("| binary size (MiB) |");
+    for size in &sizes {
+        line.push_str(&format!(" {size:.1} | |"));
+    }
+    if let [a, b] = sizes[..] {
+        line.push_str(&format!(" {:.2}x |", a / b));
+    }
+    println!("{line}");
     if let Some(secs) = &args.build_secs {
         println!("\n`cargo build --release` of the provider: {secs} s");
     }
-    println!("\nprovider binary: {}", ours.binary.display());
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -321,7 +327,7 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
-fn first_line_of_terraform_version() -> String {
+fn terraform_version() -> String {
     let paths = Paths::from_env();
     let out = run_with_limit(
         Command::new(paths.terraform())
@@ -335,6 +341,7 @@ fn first_line_of_terraform_version() -> String {
 fn parse_args() -> Args {
     let mut args = Args {
         runs: 9,
+        reference_only: false,
         provider: None,
         build_secs: None,
     };
@@ -352,9 +359,12 @@ fn parse_args() -> Args {
             }
             "--provider" => args.provider = Some(PathBuf::from(value("--provider"))),
             "--build-secs" => args.build_secs = Some(value("--build-secs")),
+            "--reference-only" => args.reference_only = true,
             "-h" | "--help" => {
                 println!(
-                    "usage: bench [--runs N] [--provider PATH] [--build-secs S]\n\nCompares this provider with the Go null provider {NULL_PROVIDER_VERSION}."
+                    "usage: bench [--runs N] [--provider PATH] [--build-secs S] [--reference-only]\n\n\
+                     Compares this provider with the Go null provider {NULL_PROVIDER_VERSION}.\n\
+                     --reference-only measures only the null provider (a check of tools and machine)."
                 );
                 std::process::exit(0);
             }
