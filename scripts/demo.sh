@@ -17,7 +17,7 @@ banner() {
 banner "Building the provider and the ARM emulator (cargo build)"
 cargo build -p terraform-provider-multicloud -p arm-emulator --bins
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
-export ARM_EMULATOR_BIN="$TARGET_DIR/arm-emulator"
+export ARM_EMULATOR_BIN="${ARM_EMULATOR_BIN:-$TARGET_DIR/arm-emulator}"
 
 banner "Installing Terraform, moto and the reference null provider into .tools/"
 # shellcheck source=scripts/tools.sh
