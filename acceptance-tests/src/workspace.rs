@@ -238,6 +238,49 @@ impl TerraformWorkspace {
         self.expect_ok(&["import", "-input=false", "-no-color", address, id])
     }
 
+    /// `terraform state rm ADDR`; must succeed.
+    pub fn state_rm(&self, address: &str) -> RunOutput {
+        self.expect_ok(&["state", "rm", "-no-color", address])
+    }
+
+    /// Import verification as Terraform's own test framework does it: the
+    /// resource's attributes are read from state, it is removed from state,
+    /// imported by `id`, and the imported attributes must equal the applied
+    /// ones, except those named in `ignore` (values the API never returns,
+    /// such as secrets and write-only fields).
+    pub fn import_verify(&self, address: &str, id: &str, ignore: &[&str]) {
+        let before = self
+            .resource_values(address)
+            .unwrap_or_else(|| panic!("{address} is not in state before import"));
+        self.state_rm(address);
+        self.import(address, id);
+        let after = self
+            .resource_values(address)
+            .unwrap_or_else(|| panic!("{address} is not in state after import"));
+        let diffs = attribute_diffs(&before, &after, ignore);
+        assert!(
+            diffs.is_empty(),
+            "imported {address} differs from the applied one:\n{}",
+            diffs.join("\n")
+        );
+    }
+
+    /// The `values` of one resource instance in state (root or child
+    /// modules), or `None` when it is not there.
+    pub fn resource_values(&self, address: &str) -> Option<Value> {
+        let state = self.state_json();
+        find_resource(state.get("values")?.get("root_module")?, address)
+    }
+
+    /// Switches later commands to an OIDC (workload identity) Azure login
+    /// with the emulators' federated app, removing the client secret.
+    pub fn use_oidc_login(&self, emulators: &Emulators) {
+        self.remove_env("ARM_CLIENT_SECRET");
+        self.set_env("ARM_CLIENT_ID", emulators.oidc_client_id());
+        self.set_env("ARM_USE_OIDC", "true");
+        self.set_env("ARM_OIDC_TOKEN", &emulators.oidc_token());
+    }
+
     /// The state as JSON (`terraform show -json`).
     pub fn state_json(&self) -> Value {
         self.json(&["show", "-json"])
@@ -325,6 +368,47 @@ impl Drop for TerraformWorkspace {
     }
 }
 
+/// Searches a `show -json` module tree for a resource by address.
+fn find_resource(module: &Value, address: &str) -> Option<Value> {
+    let own = module
+        .get("resources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|r| r.get("address").and_then(Value::as_str) == Some(address))
+        .and_then(|r| r.get("values").cloned());
+    own.or_else(|| {
+        module
+            .get("child_modules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find_map(|m| find_resource(m, address))
+    })
+}
+
+/// Top-level attributes whose values differ, one line each.
+fn attribute_diffs(before: &Value, after: &Value, ignore: &[&str]) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let (b, a) = (
+        before.as_object().unwrap_or(&empty),
+        after.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| !ignore.contains(&k.as_str()))
+        .filter_map(|k| {
+            let (x, y) = (
+                b.get(k).unwrap_or(&Value::Null),
+                a.get(k).unwrap_or(&Value::Null),
+            );
+            (x != y).then(|| format!("  {k}: applied {x}, imported {y}"))
+        })
+        .collect()
+}
+
 /// Removes Terraform's diagnostic framing and collapses whitespace.
 fn normalize_output(text: &str) -> String {
     let unframed: String = text
@@ -395,6 +479,31 @@ mod tests {
         assert!(re.is_match(&normalize_output(output)));
         let other = Regex::new(&normalize_pattern("needs to be deleted")).expect("pattern");
         assert!(!other.is_match(&normalize_output(output)));
+    }
+
+    #[test]
+    fn import_verification_compares_all_but_ignored_attributes() {
+        let state = serde_json::json!({
+            "resources": [{"address": "a.x", "values": {"id": "1"}}],
+            "child_modules": [{"resources": [{"address": "module.m.a.y", "values": {"id": "2"}}]}]
+        });
+        assert_eq!(
+            find_resource(&state, "a.x"),
+            Some(serde_json::json!({"id": "1"}))
+        );
+        assert_eq!(
+            find_resource(&state, "module.m.a.y"),
+            Some(serde_json::json!({"id": "2"}))
+        );
+        assert_eq!(find_resource(&state, "a.z"), None);
+
+        let before = serde_json::json!({"id": "1", "name": "n", "secret": "s"});
+        let after = serde_json::json!({"id": "1", "name": "m", "secret": null});
+        assert_eq!(
+            attribute_diffs(&before, &after, &["secret"]),
+            ["  name: applied \"n\", imported \"m\""]
+        );
+        assert!(attribute_diffs(&before, &before, &[]).is_empty());
     }
 
     #[test]
