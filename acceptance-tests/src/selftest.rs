@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::cli_config::{CliConfig, Install};
+use crate::emulators::Emulators;
 use crate::moto::Moto;
 use crate::paths::Paths;
 use crate::process::run_with_limit;
@@ -54,6 +55,78 @@ fn two_motos_run_side_by_side_and_stop_on_drop() {
         "moto still answers after drop"
     );
     assert!(b.iam_role_names().is_empty());
+}
+
+/// Both emulators start with fresh identities, the ARM admin API answers
+/// through the emulator's own CA, the token endpoint accepts exactly the
+/// generated client secret, and the processes stop on drop.
+#[test]
+fn emulators_start_serve_tokens_and_stop() {
+    skip_unless_acc!();
+    let emulators = Emulators::start();
+    assert!(emulators.arm().healthy());
+    assert_ne!(emulators.tenant_id(), emulators.subscription_id());
+    let token_url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        emulators.arm_url(),
+        emulators.tenant_id()
+    );
+    let pem = std::fs::read(emulators.ca_cert_file()).expect("CA file");
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("PEM")])
+        .build()
+        .expect("client");
+    let token = |secret: &str| {
+        client
+            .post(&token_url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", emulators.arm_client_id()),
+                ("client_secret", secret),
+                ("scope", "https://management.azure.com/.default"),
+            ])
+            .send()
+            .expect("token request")
+            .status()
+    };
+    assert!(token(emulators.arm_client_secret()).is_success());
+    assert_eq!(token("wrong-secret-value").as_u16(), 401);
+    let logged = emulators.arm_requests();
+    assert!(
+        logged
+            .iter()
+            .any(|r| r.method == "POST" && r.path.contains("/oauth2/v2.0/token")),
+        "token calls missing from the request log: {logged:?}"
+    );
+    emulators.arm().clear_requests();
+    assert!(emulators.arm_requests().is_empty());
+    emulators.arm_reset();
+    assert!(emulators.arm_resources().is_empty());
+    let env = emulators.terraform_env();
+    assert!(
+        env.iter()
+            .any(|(k, v)| k == "TF_VAR_aws_endpoint" && v == emulators.moto_url())
+    );
+
+    let (arm_url, moto_url) = (
+        emulators.arm_url().to_string(),
+        emulators.moto_url().to_string(),
+    );
+    drop(emulators);
+    let probe = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    assert!(
+        probe
+            .get(format!("{arm_url}/_emulator/health"))
+            .send()
+            .is_err()
+    );
+    assert!(probe.get(format!("{moto_url}/moto-api/")).send().is_err());
 }
 
 /// The rendered filesystem-mirror CLI config drives the real CLI: init
