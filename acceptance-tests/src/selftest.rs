@@ -92,6 +92,25 @@ fn emulators_start_serve_tokens_and_stop() {
     };
     assert!(token(emulators.arm_client_secret()).is_success());
     assert_eq!(token("wrong-secret-value").as_u16(), 401);
+    let federated = |assertion: &str| {
+        client
+            .post(&token_url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", emulators.oidc_client_id()),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion),
+                ("scope", "https://management.azure.com/.default"),
+            ])
+            .send()
+            .expect("token request")
+            .status()
+    };
+    assert!(federated(&emulators.oidc_token()).is_success());
+    assert!(federated("not.a-jwt.at-all").is_client_error());
     let logged = emulators.arm_requests();
     assert!(
         logged
