@@ -17,7 +17,11 @@
 //!     let ws = TerraformWorkspace::new(&emulators, "data \"multicloud_caller_identity\" \"me\" {}", Install::DevOverrides);
 //!     ws.apply();
 //!     ws.plan_expect_empty();
+//!     let outputs = ws.output_json();
+//!     ws.use_oidc_login(&emulators); // same steps again with a workload-identity login
+//!     ws.plan_expect_empty();
 //!     ws.destroy();
+//!     assert!(emulators.moto().iam_role_names().is_empty());
 //!     ws.assert_no_secrets(&[emulators.arm_client_secret()]);
 //! }
 //! ```
