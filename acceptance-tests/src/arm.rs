@@ -1,0 +1,276 @@
+//! The project's ARM emulator as a child process, and its admin API
+//! (`/_emulator/...`), which tests use to count calls, inspect and reset
+//! emulated resources and switch faults on.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::paths::Paths;
+
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Identities the emulator is started with.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ArmIdentities {
+    pub(crate) tenant_id: String,
+    pub(crate) subscription_id: String,
+    /// `(client id, secret)` pairs accepted for client credentials.
+    pub(crate) clients: Vec<(String, String)>,
+    /// `(client id, issuer, subject)` federated credentials for OIDC.
+    pub(crate) federated: Vec<(String, String, String)>,
+}
+
+/// One request from the emulator's request log.
+#[derive(Debug, Clone)]
+pub struct ArmRequest {
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Path (with query string when the emulator logs one).
+    pub path: String,
+    /// Response status, when logged.
+    pub status: Option<u16>,
+    /// The log entry as the emulator wrote it.
+    pub raw: Value,
+}
+
+impl ArmRequest {
+    fn from_value(raw: Value) -> Self {
+        let text = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| raw.get(*k).and_then(Value::as_str))
+                .unwrap_or_default()
+                .to_string()
+        };
+        Self {
+            method: text(&["method"]).to_ascii_uppercase(),
+            path: text(&["path", "uri", "url"]),
+            status: ["status", "status_code"]
+                .iter()
+                .find_map(|k| raw.get(*k).and_then(Value::as_u64))
+                .and_then(|s| u16::try_from(s).ok()),
+            raw,
+        }
+    }
+}
+
+/// A running ARM emulator, stopped on drop.
+pub struct ArmEmulator {
+    child: Child,
+    url: String,
+    ca_cert_file: PathBuf,
+    ids: ArmIdentities,
+    http: reqwest::blocking::Client,
+}
+
+impl ArmEmulator {
+    /// Starts the emulator with `ids` and state in `state_dir`, waiting for
+    /// it to write `emulator.json`.
+    pub(crate) fn start(paths: &Paths, state_dir: &Path, ids: ArmIdentities) -> Self {
+        let bin = paths.arm_emulator_bin();
+        paths.require(
+            &bin,
+            "run `cargo build -p arm-emulator` (scripts/test.sh does)",
+        );
+        std::fs::create_dir_all(state_dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", state_dir.display()));
+        let log = state_dir.join("arm-emulator.log");
+        let log_file =
+            File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+        let mut cmd = Command::new(&bin);
+        cmd.args(["--listen", "127.0.0.1:0", "--state-dir"])
+            .arg(state_dir)
+            .args(["--tenant-id", &ids.tenant_id])
+            .args(["--subscription-id", &ids.subscription_id]);
+        for (id, secret) in &ids.clients {
+            cmd.arg("--client").arg(format!("{id}={secret}"));
+        }
+        for (id, issuer, subject) in &ids.federated {
+            cmd.arg("--federated")
+                .arg(format!("{id}={issuer}|{subject}"));
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+
+        let ready_file = state_dir.join("emulator.json");
+        let deadline = Instant::now() + START_TIMEOUT;
+        let info = loop {
+            // Written atomically, so a parse failure means "not yet".
+            if let Some(info) = std::fs::read_to_string(&ready_file)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            {
+                break info;
+            }
+            let exited = !matches!(child.try_wait(), Ok(None));
+            if exited || Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let tail = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("arm-emulator did not become ready; its log:\n{tail}");
+            }
+            thread::sleep(Duration::from_millis(50));
+        };
+        let field = |k: &str| info.get(k).and_then(Value::as_str).map(str::to_string);
+        let (Some(url), Some(ca)) = (field("url"), field("ca_cert_file")) else {
+            let _ = child.kill();
+            panic!("emulator.json lacks url or ca_cert_file: {info}");
+        };
+        let ca_cert_file = PathBuf::from(ca);
+        let http = https_client(&ca_cert_file);
+        Self {
+            child,
+            url: url.trim_end_matches('/').to_string(),
+            ca_cert_file,
+            ids,
+            http,
+        }
+    }
+
+    /// Base URL (https), for both Resource Manager and the token endpoint.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// PEM file of the emulator's CA.
+    pub fn ca_cert_file(&self) -> &Path {
+        &self.ca_cert_file
+    }
+
+    /// Tenant the emulator serves.
+    pub fn tenant_id(&self) -> &str {
+        &self.ids.tenant_id
+    }
+
+    /// Subscription the emulator serves.
+    pub fn subscription_id(&self) -> &str {
+        &self.ids.subscription_id
+    }
+
+    /// GET `/_emulator/health`; true on 2xx.
+    pub fn healthy(&self) -> bool {
+        self.http
+            .get(self.admin_url("health"))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+    }
+
+    /// The request log, oldest first.
+    pub fn requests(&self) -> Vec<ArmRequest> {
+        list(self.admin_json("GET", "requests", None), "requests")
+            .into_iter()
+            .map(ArmRequest::from_value)
+            .collect()
+    }
+
+    /// Empties the request log (before the step whose calls a test counts).
+    pub fn clear_requests(&self) {
+        self.admin_json("DELETE", "requests", None);
+    }
+
+    /// Every stored ARM resource, as the emulator reports it.
+    pub fn resources(&self) -> Vec<Value> {
+        list(self.admin_json("GET", "resources", None), "resources")
+    }
+
+    /// Forgets stored resources, faults and the request log.
+    pub fn reset(&self) {
+        self.admin_json("POST", "reset", None);
+    }
+
+    /// Adds a fault rule (the emulator defines the JSON shape).
+    pub fn add_fault(&self, fault: Value) -> Value {
+        self.admin_json("POST", "faults", Some(fault))
+    }
+
+    fn admin_url(&self, what: &str) -> String {
+        format!("{}/_emulator/{what}", self.url)
+    }
+
+    fn admin_json(&self, method: &str, what: &str, body: Option<Value>) -> Value {
+        let url = self.admin_url(what);
+        let req = match method {
+            "GET" => self.http.get(&url),
+            "DELETE" => self.http.delete(&url),
+            _ => self.http.post(&url),
+        };
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        let resp = req.send().unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = resp.status();
+        let text = resp.text().unwrap_or_default();
+        assert!(status.is_success(), "{method} {url}: {status}\n{text}");
+        if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        }
+    }
+}
+
+impl Drop for ArmEmulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client that trusts only the emulator's CA and ignores proxies.
+fn https_client(ca_file: &Path) -> reqwest::blocking::Client {
+    let pem =
+        std::fs::read(ca_file).unwrap_or_else(|e| panic!("cannot read {}: {e}", ca_file.display()));
+    let cert = reqwest::Certificate::from_pem(&pem)
+        .unwrap_or_else(|e| panic!("{} is not a PEM certificate: {e}", ca_file.display()));
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .tls_certs_only([cert])
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build an HTTPS client: {e}"))
+}
+
+/// Accepts a bare array or an object wrapping it under `key` or `value`.
+fn list(v: Value, key: &str) -> Vec<Value> {
+    match v {
+        Value::Array(items) => items,
+        Value::Object(mut map) => match map.remove(key).or_else(|| map.remove("value")) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn request_log_entries_parse_with_alternative_keys() {
+        let r = ArmRequest::from_value(
+            json!({"method": "put", "uri": "/subscriptions/x?api-version=1", "status": 201}),
+        );
+        assert_eq!(r.method, "PUT");
+        assert_eq!(r.path, "/subscriptions/x?api-version=1");
+        assert_eq!(r.status, Some(201));
+    }
+
+    #[test]
+    fn lists_accept_bare_and_wrapped_arrays() {
+        assert_eq!(list(json!([1, 2]), "requests").len(), 2);
+        assert_eq!(list(json!({"requests": [1]}), "requests").len(), 1);
+        assert_eq!(list(json!({"value": [1, 2, 3]}), "resources").len(), 3);
+        assert!(list(json!({"other": 1}), "requests").is_empty());
+    }
+}

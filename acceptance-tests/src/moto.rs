@@ -1,0 +1,221 @@
+//! moto, the AWS emulator, as a child process on a free loopback port, plus
+//! direct queries that let tests verify remote objects without Terraform.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+
+use crate::paths::Paths;
+
+/// How long moto may take to answer after start (it imports every service
+/// on first use; a loaded 2-core machine needs several seconds).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running moto server, stopped on drop.
+pub struct Moto {
+    child: Child,
+    url: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Moto {
+    /// Starts moto on a free port, retrying with a new port when another
+    /// process took the chosen one before moto bound it.
+    pub fn start(paths: &Paths, log_dir: &Path) -> Self {
+        paths.require_tools();
+        let http = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|e| panic!("cannot build an HTTP client: {e}"));
+        let log = log_dir.join("moto.log");
+        for _attempt in 0..3 {
+            let port = free_port();
+            let log_file = File::create(&log)
+                .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+            let stderr = log_file
+                .try_clone()
+                .unwrap_or_else(|e| panic!("cannot reopen {}: {e}", log.display()));
+            let mut child = Command::new(paths.moto_server())
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(log_file)
+                .stderr(stderr)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
+            let url = format!("http://127.0.0.1:{port}");
+            if wait_ready(&http, &url, &mut child) {
+                return Self { child, url, http };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let tail = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("moto did not start; its log:\n{tail}");
+    }
+
+    /// Base URL, used as the endpoint for every AWS service.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends an AWS Query-protocol call (IAM, STS, CloudFormation) and
+    /// returns the XML body; panics on an error status. moto does not check
+    /// signatures, but it picks the service from the credential scope of the
+    /// `Authorization` header, so one is sent.
+    pub fn query(&self, service: &str, action: &str, params: &[(&str, &str)]) -> String {
+        let version = match service {
+            "iam" => "2010-05-08",
+            "sts" => "2011-06-15",
+            "cloudformation" => "2010-05-15",
+            other => panic!("no Query API version known for service {other}"),
+        };
+        let mut form: Vec<(&str, &str)> = vec![("Action", action), ("Version", version)];
+        form.extend_from_slice(params);
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIAHARNESS/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let resp = self
+            .http
+            .post(format!("{}/", self.url))
+            .header("Authorization", auth)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .unwrap_or_else(|e| panic!("moto {service} {action}: {e}"));
+        let status = resp.status();
+        let text = resp.text().unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "moto {service} {action}: {status}\n{text}"
+        );
+        text
+    }
+
+    /// Names of all IAM roles.
+    pub fn iam_role_names(&self) -> Vec<String> {
+        xml_values(
+            &self.query("iam", "ListRoles", &[("MaxItems", "1000")]),
+            "RoleName",
+        )
+    }
+
+    /// ARNs of all IAM OIDC identity providers.
+    pub fn iam_oidc_provider_arns(&self) -> Vec<String> {
+        xml_values(&self.query("iam", "ListOpenIDConnectProviders", &[]), "Arn")
+    }
+
+    /// Names of all CloudFormation stacks that are not deleted.
+    pub fn cloudformation_stack_names(&self) -> Vec<String> {
+        let xml = self.query("cloudformation", "DescribeStacks", &[]);
+        xml_values(&xml, "StackName")
+    }
+
+    /// The account moto reports for the caller (STS GetCallerIdentity).
+    pub fn account_id(&self) -> String {
+        let xml = self.query("sts", "GetCallerIdentity", &[]);
+        xml_values(&xml, "Account")
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// Forgets every emulated AWS object.
+    pub fn reset(&self) {
+        let resp = self
+            .http
+            .post(format!("{}/moto-api/reset", self.url))
+            .send()
+            .unwrap_or_else(|e| panic!("moto reset: {e}"));
+        assert!(resp.status().is_success(), "moto reset: {}", resp.status());
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port that was free a moment ago.
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("cannot pick a free port: {e}"))
+}
+
+fn wait_ready(http: &reqwest::blocking::Client, url: &str, child: &mut Child) -> bool {
+    let deadline = Instant::now() + START_TIMEOUT;
+    while Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
+        }
+        if let Ok(resp) = http
+            .get(format!("{url}/moto-api/"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            && !resp.status().is_server_error()
+        {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+/// The text of every `<tag>…</tag>` element, in document order.
+pub(crate) fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let re = Regex::new(&format!("<{0}>([^<]*)</{0}>", regex::escape(tag)))
+        .unwrap_or_else(|e| panic!("bad tag {tag}: {e}"));
+    re.captures_iter(xml).map(|c| unescape_xml(&c[1])).collect()
+}
+
+fn unescape_xml(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn form_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b));
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_values_extracts_and_unescapes() {
+        let xml = "<Roles><member><RoleName>a&amp;b</RoleName></member><member><RoleName>c</RoleName></member></Roles>";
+        assert_eq!(xml_values(xml, "RoleName"), ["a&b", "c"]);
+        assert!(xml_values(xml, "Arn").is_empty());
+    }
+
+    #[test]
+    fn form_encoding_escapes_reserved_characters() {
+        assert_eq!(form_encode("a b/c=d"), "a%20b%2Fc%3Dd");
+    }
+}
