@@ -191,6 +191,37 @@ impl ArmEmulator {
         self.admin_json("POST", "faults", Some(fault))
     }
 
+    /// A namespace's registration state on the emulated subscription, read through the admin
+    /// API (so it does not count as a provider call).
+    pub fn provider_state(&self, namespace: &str) -> String {
+        let all = self.admin_json("GET", "providers", None);
+        let items = all
+            .get("value")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        items
+            .iter()
+            .find(|p| {
+                p.get("namespace")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(namespace))
+            })
+            .and_then(|p| p.get("registrationState").and_then(Value::as_str))
+            .unwrap_or_else(|| panic!("namespace {namespace} not in the emulator: {all}"))
+            .to_string()
+    }
+
+    /// Sets a namespace's registration state out of band (for requires-import and disappears
+    /// tests).
+    pub fn set_provider_state(&self, namespace: &str, state: &str) {
+        self.admin_json(
+            "PUT",
+            &format!("providers/{namespace}"),
+            Some(serde_json::json!({ "registrationState": state })),
+        );
+    }
+
     fn admin_url(&self, what: &str) -> String {
         format!("{}/_emulator/{what}", self.url)
     }
@@ -200,6 +231,7 @@ impl ArmEmulator {
         let req = match method {
             "GET" => self.http.get(&url),
             "DELETE" => self.http.delete(&url),
+            "PUT" => self.http.put(&url),
             _ => self.http.post(&url),
         };
         let req = match body {

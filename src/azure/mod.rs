@@ -18,4 +18,5 @@ pub use claims::TokenClaims;
 pub use client::ArmClient;
 pub use config::{AuthMethod, AzureConfig, AzureEndpoints};
 pub use error::{ArmErrorDetails, AzureError};
+pub use registration::ResourceProvider;
 pub use request::ArmResponse;

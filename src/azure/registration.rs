@@ -15,38 +15,61 @@ pub const REGISTRATION_POLL_INTERVAL: Duration = Duration::from_secs(10);
 /// Longest wait for one namespace to reach `Registered`.
 pub const REGISTRATION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Deserialize)]
+/// First wait between registration-state polls; it doubles up to [`REGISTRATION_POLL_INTERVAL`],
+/// so a quick registration is seen quickly and a slow one is not polled hard.
+const FIRST_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A resource provider namespace as the Providers API reports it.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Provider {
+pub struct ResourceProvider {
+    /// The namespace in Azure's casing, for example `Microsoft.Security`.
     #[serde(default)]
-    registration_state: String,
+    pub namespace: String,
+    /// `NotRegistered`, `Registering`, `Registered`, `Unregistering` (or `Unregistered`).
+    #[serde(default)]
+    pub registration_state: String,
+}
+
+impl ResourceProvider {
+    fn is(&self, state: &str) -> bool {
+        self.registration_state.eq_ignore_ascii_case(state)
+    }
+}
+
+fn provider_path(subscription_id: &str, namespace: &str) -> String {
+    format!("/subscriptions/{subscription_id}/providers/{namespace}")
 }
 
 impl ArmClient {
-    fn provider_path(&self, namespace: &str) -> String {
-        format!(
-            "/subscriptions/{}/providers/{namespace}",
-            self.subscription_id()
+    /// Reads a namespace's registration; `None` when ARM does not know the namespace.
+    pub async fn resource_provider(
+        &self,
+        subscription_id: &str,
+        namespace: &str,
+    ) -> Result<Option<ResourceProvider>, AzureError> {
+        self.get_opt(
+            &provider_path(subscription_id, namespace),
+            PROVIDERS_API_VERSION,
         )
+        .await
     }
 
-    async fn registration_state(&self, namespace: &str) -> Result<String, AzureError> {
-        let p: Provider = self
-            .get(&self.provider_path(namespace), PROVIDERS_API_VERSION)
-            .await?;
-        Ok(p.registration_state)
-    }
-
-    /// Ensures every namespace is `Registered`, registering the missing ones when allowed
-    /// (`register_resource_providers`) and waiting until ARM reports them registered.
-    /// Namespaces already confirmed by this client are not asked about again.
+    /// Ensures every namespace is `Registered` on the provider's subscription, registering the
+    /// missing ones when allowed (`register_resource_providers`) and waiting until ARM reports
+    /// them registered. Namespaces already confirmed by this client are not asked about again.
     pub async fn ensure_registered(&self, namespaces: &[&str]) -> Result<(), AzureError> {
         let mut done = self.inner.registered.lock().await;
+        let subscription_id = self.subscription_id().to_owned();
         for ns in namespaces {
             if done.contains(&ns.to_ascii_lowercase()) {
                 continue;
             }
-            let state = self.registration_state(ns).await?;
+            let state = self
+                .resource_provider(&subscription_id, ns)
+                .await?
+                .map(|p| p.registration_state)
+                .unwrap_or_default();
             if !state.eq_ignore_ascii_case("Registered") {
                 if !self.inner.register_resource_providers {
                     return Err(AzureError::MissingRegistration {
@@ -56,35 +79,112 @@ impl ArmClient {
                         ),
                     });
                 }
-                self.register(ns, &state).await?;
+                self.register_and_wait(&subscription_id, ns, &state).await?;
             }
             done.insert(ns.to_ascii_lowercase());
         }
         Ok(())
     }
 
-    async fn register(&self, namespace: &str, state: &str) -> Result<(), AzureError> {
-        if !state.eq_ignore_ascii_case("Registering") {
+    /// Registers a namespace (unless a registration is already under way) and waits until ARM
+    /// reports it `Registered`.
+    pub async fn register_resource_provider(
+        &self,
+        subscription_id: &str,
+        namespace: &str,
+    ) -> Result<ResourceProvider, AzureError> {
+        let state = self
+            .resource_provider(subscription_id, namespace)
+            .await?
+            .map(|p| p.registration_state)
+            .unwrap_or_default();
+        self.register_and_wait(subscription_id, namespace, &state)
+            .await
+    }
+
+    async fn register_and_wait(
+        &self,
+        subscription_id: &str,
+        namespace: &str,
+        state: &str,
+    ) -> Result<ResourceProvider, AzureError> {
+        let path = provider_path(subscription_id, namespace);
+        if !state.eq_ignore_ascii_case("Registering") && !state.eq_ignore_ascii_case("Registered") {
             tracing::info!(namespace, state, "registering resource provider");
-            let path = format!("{}/register", self.provider_path(namespace));
-            self.send(Method::POST, &path, Some(PROVIDERS_API_VERSION), None)
-                .await?;
+            self.send(
+                Method::POST,
+                &format!("{path}/register"),
+                Some(PROVIDERS_API_VERSION),
+                None,
+            )
+            .await?;
         }
+        self.wait_for_state(subscription_id, namespace, "registered", |p| {
+            p.is("Registered")
+        })
+        .await
+    }
+
+    /// Unregisters a namespace and waits until ARM no longer reports it registered.
+    pub async fn unregister_resource_provider(
+        &self,
+        subscription_id: &str,
+        namespace: &str,
+    ) -> Result<(), AzureError> {
+        let path = provider_path(subscription_id, namespace);
+        tracing::info!(namespace, "unregistering resource provider");
+        self.send(
+            Method::POST,
+            &format!("{path}/unregister"),
+            Some(PROVIDERS_API_VERSION),
+            None,
+        )
+        .await?;
+        self.wait_for_state(subscription_id, namespace, "unregistered", |p| {
+            !p.is("Registered") && !p.is("Unregistering")
+        })
+        .await?;
+        self.inner
+            .registered
+            .lock()
+            .await
+            .remove(&namespace.to_ascii_lowercase());
+        Ok(())
+    }
+
+    async fn wait_for_state(
+        &self,
+        subscription_id: &str,
+        namespace: &str,
+        goal: &str,
+        done: impl Fn(&ResourceProvider) -> bool,
+    ) -> Result<ResourceProvider, AzureError> {
         let clock = self.inner.retry.clock().clone();
         let started = clock.now();
+        let mut interval = FIRST_POLL_INTERVAL;
         loop {
-            let state = self.registration_state(namespace).await?;
-            if state.eq_ignore_ascii_case("Registered") {
-                return Ok(());
+            let provider = self
+                .resource_provider(subscription_id, namespace)
+                .await?
+                .unwrap_or_else(|| ResourceProvider {
+                    namespace: namespace.to_owned(),
+                    registration_state: "NotRegistered".to_owned(),
+                });
+            if done(&provider) {
+                return Ok(provider);
             }
             let elapsed = clock.now().saturating_sub(started);
-            if elapsed + REGISTRATION_POLL_INTERVAL > REGISTRATION_TIMEOUT {
+            if elapsed + interval > REGISTRATION_TIMEOUT {
                 return Err(AzureError::Timeout {
-                    what: format!("resource provider {namespace} to be registered (state {state})"),
+                    what: format!(
+                        "resource provider {namespace} to be {goal} (state {})",
+                        provider.registration_state
+                    ),
                     after: elapsed,
                 });
             }
-            clock.sleep(REGISTRATION_POLL_INTERVAL).await;
+            clock.sleep(interval).await;
+            interval = (interval * 2).min(REGISTRATION_POLL_INTERVAL);
         }
     }
 }

@@ -25,31 +25,28 @@ impl DataSource<ProviderClients> for CallerIdentityDataSource {
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new(
+        Schema::new(Block::new().description(
                 "The identities the provider is logged in as: the AWS account, ARN and user id \
                  (STS `GetCallerIdentity`) and the Azure tenant, subscription, client and object id \
                  (from the Entra ID token). Use it to feed the account id and tenant into onboarding \
                  resources without hard-coding them.",
             )
-            .with_attribute(
-                Attribute::set(Type::String)
-                    .named("clouds")
+            .attribute(
+                Attribute::set("clouds", Type::String)
                     .optional()
                     .description(
                         "Which clouds to ask: any of `aws` and `azure`. Defaults to both. A cloud left \
                          out needs no credentials, and its attributes stay null.",
                     ),
             )
-            .with_attribute(computed("id", "`<aws_account_id>/<azure_tenant_id>`, with an empty part for a cloud not asked."))
-            .with_attribute(computed("aws_account_id", "The 12-digit AWS account id."))
-            .with_attribute(computed("aws_arn", "The ARN of the AWS identity (user or assumed role)."))
-            .with_attribute(computed("aws_user_id", "The unique id of the AWS identity."))
-            .with_attribute(computed("azure_tenant_id", "The Entra ID tenant the provider logged in to."))
-            .with_attribute(computed("azure_subscription_id", "The configured Azure subscription id."))
-            .with_attribute(computed("azure_client_id", "The application (client) id the token was issued to."))
-            .with_attribute(computed("azure_object_id", "The object id of the service principal or managed identity.")),
+            .attribute(computed("id", "`<aws_account_id>/<azure_tenant_id>`, with an empty part for a cloud not asked."))
+            .attribute(computed("aws_account_id", "The 12-digit AWS account id."))
+            .attribute(computed("aws_arn", "The ARN of the AWS identity (user or assumed role)."))
+            .attribute(computed("aws_user_id", "The unique id of the AWS identity."))
+            .attribute(computed("azure_tenant_id", "The Entra ID tenant the provider logged in to."))
+            .attribute(computed("azure_subscription_id", "The configured Azure subscription id."))
+            .attribute(computed("azure_client_id", "The application (client) id the token was issued to."))
+            .attribute(computed("azure_object_id", "The object id of the service principal or managed identity.")),
         )
     }
 
@@ -69,7 +66,12 @@ impl DataSource<ProviderClients> for CallerIdentityDataSource {
         }
     }
 
-    async fn read(&self, clients: &ProviderClients, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn read(
+        &self,
+        clients: &ProviderClients,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let wanted = |cloud: &str| match config.get("clouds") {
             Value::Set(items) => items.iter().any(|i| i.as_str() == Some(cloud)),
             _ => true,
@@ -92,8 +94,8 @@ impl DataSource<ProviderClients> for CallerIdentityDataSource {
                 Ok(claims) => {
                     azure = [
                         claims.tenant_id.into(),
-                        client.subscription_id().map(str::to_owned).map_or(Value::Null, Value::from),
-                        claims.client_id.into(),
+                        client.subscription_id().into(),
+                        claims.client_id.map_or(Value::Null, Value::from),
                         claims.object_id.into(),
                     ]
                 }
@@ -109,7 +111,12 @@ impl DataSource<ProviderClients> for CallerIdentityDataSource {
             azure[0].as_str().unwrap_or_default()
         );
         let [aws_account_id, aws_arn, aws_user_id] = aws;
-        let [azure_tenant_id, azure_subscription_id, azure_client_id, azure_object_id] = azure;
+        let [
+            azure_tenant_id,
+            azure_subscription_id,
+            azure_client_id,
+            azure_object_id,
+        ] = azure;
         Some(Value::object([
             ("clouds", config.get("clouds").clone()),
             ("id", id.into()),

@@ -5,9 +5,9 @@ use std::fmt;
 
 use tokio::sync::OnceCell;
 
-use crate::aws::{AwsClients, AwsConfig};
-use crate::azure::{ArmClient, AzureConfig};
-use crate::protocol::{logging, AttrPath, Diagnostics, Value};
+use crate::aws::{AwsClients, AwsConfig, AwsError};
+use crate::azure::{ArmClient, AzureConfig, AzureError};
+use crate::protocol::{AttrPath, Diagnostics, Value, logging};
 
 use super::provider_config;
 
@@ -15,6 +15,9 @@ use super::provider_config;
 #[derive(Debug, Clone)]
 enum Pending<T> {
     Ready(T),
+    /// The configuration cannot work; reported, against the attribute at fault, when a resource
+    /// first needs this cloud.
+    Invalid(ConfigProblem),
     /// Some attribute of the block depends on a value Terraform only knows at apply.
     Unknown,
 }
@@ -23,8 +26,8 @@ enum Pending<T> {
 pub struct ProviderClients {
     azure_config: Pending<AzureConfig>,
     aws_config: Pending<AwsConfig>,
-    azure: OnceCell<Result<ArmClient, String>>,
-    aws: OnceCell<Result<AwsClients, String>>,
+    azure: OnceCell<Result<ArmClient, ConfigProblem>>,
+    aws: OnceCell<Result<AwsClients, ConfigProblem>>,
 }
 
 impl fmt::Debug for ProviderClients {
@@ -43,21 +46,29 @@ impl ProviderClients {
     /// registered with the log redactor before anything can log it.
     pub fn from_config(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Self {
         let azure_config = if config.get("azure").is_fully_known() {
-            let c = provider_config::azure_config(config, env);
-            for s in [&c.client_secret, &c.oidc_token].into_iter().flatten() {
-                logging::register_secret(s.expose());
+            match provider_config::azure_config(config, env) {
+                Ok(c) => {
+                    for s in [&c.client_secret, &c.oidc_token].into_iter().flatten() {
+                        logging::register_secret(s.expose());
+                    }
+                    Pending::Ready(c)
+                }
+                Err(e) => Pending::Invalid(ConfigProblem::azure(&e)),
             }
-            Pending::Ready(c)
         } else {
             Pending::Unknown
         };
         let aws_config = if config.get("aws").is_fully_known() {
-            let c = provider_config::aws_config(config);
+            let c = provider_config::aws_config(config, env);
             let web_token = c
                 .assume_role_with_web_identity
                 .as_ref()
                 .and_then(|w| w.web_identity_token.as_ref());
-            for s in [&c.secret_key, &c.session_token].into_iter().flatten().chain(web_token) {
+            for s in [&c.secret_key, &c.session_token]
+                .into_iter()
+                .flatten()
+                .chain(web_token)
+            {
                 logging::register_secret(s.expose());
             }
             Pending::Ready(c)
@@ -77,7 +88,7 @@ impl ProviderClients {
     pub fn default_subscription_id(&self) -> Option<String> {
         match &self.azure_config {
             Pending::Ready(c) => c.subscription_id.clone(),
-            Pending::Unknown => None,
+            Pending::Invalid(_) | Pending::Unknown => None,
         }
     }
 
@@ -91,15 +102,21 @@ impl ProviderClients {
                 unknown_config(diags, "azure");
                 return None;
             }
+            Pending::Invalid(message) => {
+                message.report(diags);
+                return None;
+            }
         };
         let result = self
             .azure
-            .get_or_init(|| async { ArmClient::new(config.clone()).map_err(|e| e.to_string()) })
+            .get_or_init(|| async {
+                ArmClient::new(config.clone()).map_err(|e| ConfigProblem::azure(&e))
+            })
             .await;
         match result {
             Ok(client) => Some(client),
-            Err(message) => {
-                diags.attribute_error(AttrPath::root("azure"), "Cannot use the Azure configuration", message.clone());
+            Err(problem) => {
+                problem.report(diags);
                 None
             }
         }
@@ -113,19 +130,75 @@ impl ProviderClients {
                 unknown_config(diags, "aws");
                 return None;
             }
+            Pending::Invalid(message) => {
+                message.report(diags);
+                return None;
+            }
         };
         let result = self
             .aws
-            .get_or_init(|| async { AwsClients::new(config).await.map_err(|e| e.to_string()) })
+            .get_or_init(|| async {
+                AwsClients::new(config)
+                    .await
+                    .map_err(|e| ConfigProblem::aws(&e))
+            })
             .await;
         match result {
             Ok(client) => Some(client),
-            Err(message) => {
-                diags.attribute_error(AttrPath::root("aws"), "Cannot use the AWS configuration", message.clone());
+            Err(problem) => {
+                problem.report(diags);
                 None
             }
         }
     }
+}
+
+/// A configuration error, with the attribute it is about when the cloud layer named one.
+#[derive(Debug, Clone)]
+struct ConfigProblem {
+    path: AttrPath,
+    summary: &'static str,
+    message: String,
+}
+
+impl ConfigProblem {
+    fn azure(e: &AzureError) -> Self {
+        let path = match e {
+            AzureError::Config { attribute, .. } => attribute_path("azure", attribute),
+            _ => AttrPath::root("azure"),
+        };
+        Self {
+            path,
+            summary: "Invalid Azure provider configuration",
+            message: e.to_string(),
+        }
+    }
+
+    fn aws(e: &AwsError) -> Self {
+        let path = match e {
+            AwsError::Config { attribute, .. } => attribute_path("aws", attribute),
+            _ => AttrPath::root("aws"),
+        };
+        Self {
+            path,
+            summary: "Cannot use the AWS configuration",
+            message: e.to_string(),
+        }
+    }
+
+    fn report(&self, diags: &mut Diagnostics) {
+        diags.attribute_error(self.path.clone(), self.summary, self.message.clone());
+    }
+}
+
+/// `azure.endpoints.resource_manager` becomes that attribute path; an environment variable
+/// name (the value came from the environment) points at the block.
+fn attribute_path(block: &str, attribute: &str) -> AttrPath {
+    let mut steps = attribute.split('.');
+    if steps.next() != Some(block) {
+        return AttrPath::root(block);
+    }
+    steps.fold(AttrPath::root(block), |p, s| p.attr(s))
 }
 
 fn unknown_config(diags: &mut Diagnostics, block: &str) {

@@ -36,16 +36,32 @@ pub struct Page<'a> {
 pub fn render(page: &Page<'_>) -> String {
     let block = &page.schema.block;
     let (title, heading) = match page.kind {
-        PageKind::Provider => ("multicloud Provider".to_owned(), "multicloud Provider".to_owned()),
-        PageKind::Resource => (format!("{} Resource - multicloud", page.name), format!("{} (Resource)", page.name)),
-        PageKind::DataSource => (format!("{} Data Source - multicloud", page.name), format!("{} (Data Source)", page.name)),
+        PageKind::Provider => (
+            "multicloud Provider".to_owned(),
+            "multicloud Provider".to_owned(),
+        ),
+        PageKind::Resource => (
+            format!("{} Resource - multicloud", page.name),
+            format!("{} (Resource)", page.name),
+        ),
+        PageKind::DataSource => (
+            format!("{} Data Source - multicloud", page.name),
+            format!("{} (Data Source)", page.name),
+        ),
     };
     let mut out = String::new();
     let first_line = block.description.lines().next().unwrap_or_default();
-    let _ = writeln!(out, "---\npage_title: \"{title}\"\ndescription: |-\n  {first_line}\n---\n");
+    let _ = writeln!(
+        out,
+        "---\npage_title: \"{title}\"\ndescription: |-\n  {first_line}\n---\n"
+    );
     let _ = writeln!(out, "# {heading}\n\n{}\n", block.description.trim());
     if let Some(example) = page.example {
-        let _ = writeln!(out, "## Example Usage\n\n```terraform\n{}\n```\n", example.trim_end());
+        let _ = writeln!(
+            out,
+            "## Example Usage\n\n```terraform\n{}\n```\n",
+            example.trim_end()
+        );
     }
     let _ = writeln!(out, "## Schema\n");
     let mut nested = Vec::new();
@@ -53,17 +69,30 @@ pub fn render(page: &Page<'_>) -> String {
     while !nested.is_empty() {
         let pending = std::mem::take(&mut nested);
         for (anchor, nb) in pending {
-            let _ = writeln!(out, "<a id=\"nestedblock--{anchor}\"></a>\n### Nested Schema for `{}`\n", anchor.replace("--", "."));
+            let _ = writeln!(
+                out,
+                "<a id=\"nestedblock--{anchor}\"></a>\n### Nested Schema for `{}`\n",
+                anchor.replace("--", ".")
+            );
             write_block(&mut out, &nb.block, &anchor, &mut nested);
         }
     }
     if let Some(import) = page.import {
-        let _ = writeln!(out, "## Import\n\nImport is supported using the following syntax:\n\n```shell\n{}\n```", import.trim_end());
+        let _ = writeln!(
+            out,
+            "## Import\n\nImport is supported using the following syntax:\n\n```shell\n{}\n```",
+            import.trim_end()
+        );
     }
     format!("{}\n", out.trim_end())
 }
 
-fn write_block<'s>(out: &mut String, block: &'s Block, prefix: &str, nested: &mut Vec<(String, &'s NestedBlock)>) {
+fn write_block<'s>(
+    out: &mut String,
+    block: &'s Block,
+    prefix: &str,
+    nested: &mut Vec<(String, &'s NestedBlock)>,
+) {
     let groups: [(&str, fn(&Attribute) -> bool); 3] = [
         ("Required", |a| a.required),
         ("Optional", |a| a.optional),
@@ -95,11 +124,18 @@ fn write_block<'s>(out: &mut String, block: &'s Block, prefix: &str, nested: &mu
                 if a.force_new {
                     text.push_str(" Changing this forces a new resource.");
                 }
-                (a.name.clone(), format!("- `{}` ({tags}) {}", a.name, text.trim()))
+                (
+                    a.name.clone(),
+                    format!("- `{}` ({tags}) {}", a.name, text.trim()),
+                )
             })
             .collect();
         for b in blocks {
-            let anchor = if prefix.is_empty() { b.type_name.clone() } else { format!("{prefix}--{}", b.type_name) };
+            let anchor = if prefix.is_empty() {
+                b.type_name.clone()
+            } else {
+                format!("{prefix}--{}", b.type_name)
+            };
             let kind = match b.nesting {
                 Nesting::Single | Nesting::Group => "Block",
                 Nesting::List => "Block List",
@@ -111,7 +147,13 @@ fn write_block<'s>(out: &mut String, block: &'s Block, prefix: &str, nested: &mu
             } else {
                 String::new()
             };
-            let first = b.block.description.lines().next().unwrap_or_default().trim();
+            let first = b
+                .block
+                .description
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim();
             lines.push((
                 b.type_name.clone(),
                 format!("- `{}` ({kind}{max}) {first} (see [below for nested schema](#nestedblock--{anchor}))", b.type_name),

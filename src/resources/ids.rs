@@ -6,26 +6,30 @@ use super::validators;
 
 /// `/subscriptions/<subscription_id>/providers/<namespace>`: a resource provider registration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderRegistrationId {
+pub(crate) struct ProviderRegistrationId {
     /// The subscription GUID.
-    pub subscription_id: String,
+    pub(crate) subscription_id: String,
     /// The namespace, for example `Microsoft.Security`.
-    pub namespace: String,
+    pub(crate) namespace: String,
 }
 
 impl ProviderRegistrationId {
     /// Parses the id; ARM ids are case-insensitive, so the segment names are too.
-    pub fn parse(id: &str) -> Result<Self, String> {
+    pub(crate) fn parse(id: &str) -> Result<Self, String> {
         let expected = "expected /subscriptions/<subscription id>/providers/<namespace>, for example \
                         /subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Security";
         let segments: Vec<&str> = id.trim_end_matches('/').split('/').collect();
         match segments.as_slice() {
             ["", subs, sub, providers, ns]
-                if subs.eq_ignore_ascii_case("subscriptions") && providers.eq_ignore_ascii_case("providers") =>
+                if subs.eq_ignore_ascii_case("subscriptions")
+                    && providers.eq_ignore_ascii_case("providers") =>
             {
                 validators::guid(sub).map_err(|e| format!("{id:?}: {e}"))?;
                 validators::rp_namespace(ns).map_err(|e| format!("{id:?}: {e}"))?;
-                Ok(Self { subscription_id: (*sub).to_owned(), namespace: (*ns).to_owned() })
+                Ok(Self {
+                    subscription_id: (*sub).to_owned(),
+                    namespace: (*ns).to_owned(),
+                })
             }
             _ => Err(format!("{id:?} is not a resource provider id; {expected}")),
         }
@@ -34,7 +38,11 @@ impl ProviderRegistrationId {
 
 impl fmt::Display for ProviderRegistrationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "/subscriptions/{}/providers/{}", self.subscription_id, self.namespace)
+        write!(
+            f,
+            "/subscriptions/{}/providers/{}",
+            self.subscription_id, self.namespace
+        )
     }
 }
 
@@ -51,12 +59,18 @@ mod tests {
         assert_eq!(parsed.namespace, "Microsoft.Security");
         assert_eq!(parsed.subscription_id, SUB);
         assert_eq!(parsed.to_string(), id);
-        assert_eq!(ProviderRegistrationId::parse(&parsed.to_string()).unwrap(), parsed);
+        assert_eq!(
+            ProviderRegistrationId::parse(&parsed.to_string()).unwrap(),
+            parsed
+        );
     }
 
     #[test]
     fn segment_names_are_case_insensitive() {
-        let parsed = ProviderRegistrationId::parse(&format!("/SUBSCRIPTIONS/{SUB}/Providers/Microsoft.Security/")).unwrap();
+        let parsed = ProviderRegistrationId::parse(&format!(
+            "/SUBSCRIPTIONS/{SUB}/Providers/Microsoft.Security/"
+        ))
+        .unwrap();
         assert_eq!(parsed.namespace, "Microsoft.Security");
     }
 

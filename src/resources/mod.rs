@@ -15,5 +15,5 @@ mod validators;
 
 pub use caller_identity::CallerIdentityDataSource;
 pub use clients::ProviderClients;
-pub use provider::{provider_schema, MulticloudProvider};
+pub use provider::{MulticloudProvider, provider_schema};
 pub use resource_provider_registration::ResourceProviderRegistrationResource;

@@ -11,9 +11,9 @@ use crate::protocol::{
 
 use super::caller_identity::CallerIdentityDataSource;
 use super::clients::ProviderClients;
+use super::docs;
 use super::provider_config;
 use super::resource_provider_registration::ResourceProviderRegistrationResource;
-use super::docs;
 
 /// The `multicloud` Terraform provider.
 #[derive(Debug, Default, Clone, Copy)]
@@ -36,7 +36,9 @@ impl Provider for MulticloudProvider {
         if diags.has_errors() {
             return None;
         }
-        Some(ProviderClients::from_config(config, &|k| std::env::var(k).ok()))
+        Some(ProviderClients::from_config(config, &|k| {
+            std::env::var(k).ok()
+        }))
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderClients>>> {
@@ -67,64 +69,64 @@ fn single(name: &str, block: Block) -> NestedBlock {
 /// The provider block's schema.
 pub fn provider_schema() -> Schema {
     Schema::new(
-        0,
-        Block::new(docs::PROVIDER)
-            .with_block(single("azure", azure_block()))
-            .with_block(single("aws", aws_block())),
+        Block::new()
+            .description(docs::PROVIDER)
+            .block(single("azure", azure_block()))
+            .block(single("aws", aws_block())),
     )
 }
 
 fn azure_block() -> Block {
-    Block::new(docs::AZURE_BLOCK)
-        .with_attribute(optional_string(
+    Block::new().description(docs::AZURE_BLOCK)
+        .attribute(optional_string(
             "tenant_id",
             "The Entra ID tenant (directory) id to log in to. Can also be set with `ARM_TENANT_ID`.",
         ))
-        .with_attribute(optional_string(
+        .attribute(optional_string(
             "subscription_id",
             "The Azure subscription that Azure resources are created in unless a resource names another. \
              Can also be set with `ARM_SUBSCRIPTION_ID`.",
         ))
-        .with_attribute(optional_string(
+        .attribute(optional_string(
             "client_id",
             "The application (client) id of the service principal or managed identity. Can also be set \
              with `ARM_CLIENT_ID`.",
         ))
-        .with_attribute(optional_secret(
+        .attribute(optional_secret(
             "client_secret",
             "A client secret of the service principal. Can also be set with `ARM_CLIENT_SECRET`. Prefer \
              `use_oidc` in pipelines: no long-lived secret to store.",
         ))
-        .with_attribute(optional_bool("use_oidc", docs::USE_OIDC))
-        .with_attribute(optional_secret(
+        .attribute(optional_bool("use_oidc", docs::USE_OIDC))
+        .attribute(optional_secret(
             "oidc_token",
             "The OIDC token (a JWT) to exchange for an Entra ID token. Can also be set with \
              `ARM_OIDC_TOKEN` or `TFC_WORKLOAD_IDENTITY_TOKEN`.",
         ))
-        .with_attribute(optional_string(
+        .attribute(optional_string(
             "oidc_token_file_path",
             "A file holding the OIDC token; it is read again for every token exchange, so a rotated \
              token is picked up. Can also be set with `ARM_OIDC_TOKEN_FILE_PATH`.",
         ))
-        .with_attribute(optional_bool(
+        .attribute(optional_bool(
             "use_cli",
             "Log in with the Azure CLI's current account (`az login`). Can also be set with `ARM_USE_CLI`.",
         ))
-        .with_attribute(optional_bool(
+        .attribute(optional_bool(
             "use_msi",
             "Log in with the managed identity of the machine running Terraform. Can also be set with \
              `ARM_USE_MSI`.",
         ))
-        .with_attribute(optional_string("ca_cert_file", docs::CA_CERT_FILE))
-        .with_attribute(optional_bool("register_resource_providers", docs::REGISTER_PROVIDERS))
-        .with_block(single(
+        .attribute(optional_string("ca_cert_file", docs::CA_CERT_FILE))
+        .attribute(optional_bool("register_resource_providers", docs::REGISTER_PROVIDERS))
+        .block(single(
             "endpoints",
-            Block::new("Override the Azure endpoints, for tests against a local emulator. National clouds are not supported by Defender for Cloud's multicloud connectors.")
-                .with_attribute(optional_string(
+            Block::new().description("Override the Azure endpoints, for tests against a local emulator. National clouds are not supported by Defender for Cloud's multicloud connectors.")
+                .attribute(optional_string(
                     "resource_manager",
                     "Azure Resource Manager base URL (https). Defaults to `https://management.azure.com/`.",
                 ))
-                .with_attribute(optional_string(
+                .attribute(optional_string(
                     "active_directory",
                     "Entra ID authority host (https). Defaults to `https://login.microsoftonline.com/`.",
                 )),
@@ -132,61 +134,61 @@ fn azure_block() -> Block {
 }
 
 fn aws_block() -> Block {
-    Block::new(docs::AWS_BLOCK)
-        .with_attribute(optional_string(
+    Block::new().description(docs::AWS_BLOCK)
+        .attribute(optional_string(
             "region",
             "The AWS region for regional API calls (IAM and Organizations are global). Can also be set \
              with `AWS_REGION` or `AWS_DEFAULT_REGION`.",
         ))
-        .with_attribute(optional_string(
+        .attribute(optional_string(
             "profile",
             "A named profile from the shared AWS config and credentials files. Can also be set with `AWS_PROFILE`.",
         ))
-        .with_attribute(optional_string(
+        .attribute(optional_string(
             "access_key",
             "An access key id. Can also be set with `AWS_ACCESS_KEY_ID`. Prefer roles and web identity.",
         ))
-        .with_attribute(optional_secret(
+        .attribute(optional_secret(
             "secret_key",
             "The secret access key for `access_key`. Can also be set with `AWS_SECRET_ACCESS_KEY`.",
         ))
-        .with_attribute(optional_secret(
+        .attribute(optional_secret(
             "token",
             "A session token for temporary `access_key`/`secret_key` credentials. Can also be set with \
              `AWS_SESSION_TOKEN`.",
         ))
-        .with_attribute(
+        .attribute(
             Attribute::int("max_retries")
                 .optional()
                 .description("How many times an AWS call is attempted in all (standard retry mode). Defaults to 3."),
         )
-        .with_block(single(
+        .block(single(
             "assume_role",
-            Block::new("Assume this IAM role with the credentials found above, before any other AWS call.")
-                .with_attribute(Attribute::string("role_arn").required().description("The ARN of the role to assume."))
-                .with_attribute(optional_string("session_name", "The role session name. Defaults to `terraform-provider-multicloud`."))
-                .with_attribute(optional_string("external_id", "The external id the role's trust policy requires, if any."))
-                .with_attribute(
+            Block::new().description("Assume this IAM role with the credentials found above, before any other AWS call.")
+                .attribute(Attribute::string("role_arn").required().description("The ARN of the role to assume."))
+                .attribute(optional_string("session_name", "The role session name. Defaults to `terraform-provider-multicloud`."))
+                .attribute(optional_string("external_id", "The external id the role's trust policy requires, if any."))
+                .attribute(
                     Attribute::int("duration_seconds")
                         .optional()
                         .description("How long the role session lasts, 900 to 43200 seconds. Defaults to 3600."),
                 ),
         ))
-        .with_block(single(
+        .block(single(
             "assume_role_with_web_identity",
-            Block::new(docs::WEB_IDENTITY)
-                .with_attribute(Attribute::string("role_arn").required().description("The ARN of the role to assume."))
-                .with_attribute(optional_string("session_name", "The role session name. Defaults to `terraform-provider-multicloud`."))
-                .with_attribute(optional_secret("web_identity_token", "The web identity token (a JWT). Can also be set with `TFC_WORKLOAD_IDENTITY_TOKEN`."))
-                .with_attribute(optional_string("web_identity_token_file", "A file holding the web identity token. Can also be set with `AWS_WEB_IDENTITY_TOKEN_FILE`.")),
+            Block::new().description(docs::WEB_IDENTITY)
+                .attribute(Attribute::string("role_arn").required().description("The ARN of the role to assume."))
+                .attribute(optional_string("session_name", "The role session name. Defaults to `terraform-provider-multicloud`."))
+                .attribute(optional_secret("web_identity_token", "The web identity token (a JWT). Can also be set with `TFC_WORKLOAD_IDENTITY_TOKEN`."))
+                .attribute(optional_string("web_identity_token_file", "A file holding the web identity token. Can also be set with `AWS_WEB_IDENTITY_TOKEN_FILE`.")),
         ))
-        .with_block(single(
+        .block(single(
             "endpoints",
-            Block::new("Override AWS service endpoints, for tests against a local emulator or for VPC endpoints.")
-                .with_attribute(optional_string("iam", "IAM endpoint URL."))
-                .with_attribute(optional_string("sts", "STS endpoint URL."))
-                .with_attribute(optional_string("cloudformation", "CloudFormation endpoint URL."))
-                .with_attribute(optional_string("organizations", "Organizations endpoint URL."))
-                .with_attribute(optional_string("s3", "S3 endpoint URL.")),
+            Block::new().description("Override AWS service endpoints, for tests against a local emulator or for VPC endpoints.")
+                .attribute(optional_string("iam", "IAM endpoint URL."))
+                .attribute(optional_string("sts", "STS endpoint URL."))
+                .attribute(optional_string("cloudformation", "CloudFormation endpoint URL."))
+                .attribute(optional_string("organizations", "Organizations endpoint URL."))
+                .attribute(optional_string("s3", "S3 endpoint URL.")),
         ))
 }

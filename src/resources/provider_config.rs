@@ -2,9 +2,10 @@
 //! time so that a mistake is reported against the attribute that holds it.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::aws::{AssumeRole, AwsConfig, AwsEndpoints, WebIdentity};
-use crate::azure::{AzureConfig, AzureEndpoints};
+use crate::azure::{AzureConfig, AzureEndpoints, AzureError};
 use crate::protocol::{AttrPath, Diagnostics, Value};
 use crate::secret::Secret;
 
@@ -14,7 +15,7 @@ type Check = fn(&str) -> Result<(), String>;
 
 /// Plan-time checks on the provider block. Unknown values are skipped: they are checked again
 /// when known, at apply.
-pub fn validate(config: &Value, diags: &mut Diagnostics) {
+pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
     let azure = config.get("azure");
     let azure_checks: [(&str, Check); 4] = [
         ("tenant_id", validators::guid),
@@ -72,7 +73,12 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
         }
     }
     for block in ["assume_role", "assume_role_with_web_identity"] {
-        check_attr(aws.get(block), &["aws", block, "role_arn"], validators::iam_role_arn, diags);
+        check_attr(
+            aws.get(block),
+            &["aws", block, "role_arn"],
+            validators::iam_role_arn,
+            diags,
+        );
     }
     if let Some(n) = aws.get("assume_role").get("duration_seconds").as_i64() {
         if !(900..=43_200).contains(&n) {
@@ -85,15 +91,24 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     }
     let endpoints = aws.get("endpoints");
     for name in ["iam", "sts", "cloudformation", "organizations", "s3"] {
-        check_attr(endpoints, &["aws", "endpoints", name], validators::http_url, diags);
+        check_attr(
+            endpoints,
+            &["aws", "endpoints", name],
+            validators::http_url,
+            diags,
+        );
     }
 }
 
 fn readable_file(value: &str) -> Result<(), String> {
     match std::fs::metadata(value) {
         Ok(m) if m.is_file() => Ok(()),
-        Ok(_) => Err(format!("{value:?} is not a file; give the path of a PEM file")),
-        Err(e) => Err(format!("cannot read {value:?}: {e}; give the path of a PEM file")),
+        Ok(_) => Err(format!(
+            "{value:?} is not a file; give the path of a PEM file"
+        )),
+        Err(e) => Err(format!(
+            "cannot read {value:?}: {e}; give the path of a PEM file"
+        )),
     }
 }
 
@@ -124,7 +139,10 @@ fn secret(v: &Value, name: &str) -> Option<Secret> {
 }
 
 /// Builds the Azure configuration from the `azure` block, with `ARM_*` environment fallbacks.
-pub fn azure_config(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> AzureConfig {
+pub(crate) fn azure_config(
+    config: &Value,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<AzureConfig, AzureError> {
     let b = config.get("azure");
     let e = b.get("endpoints");
     let defaults = AzureConfig::default();
@@ -133,11 +151,11 @@ pub fn azure_config(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Azu
         subscription_id: string(b, "subscription_id"),
         client_id: string(b, "client_id"),
         client_secret: secret(b, "client_secret"),
-        use_oidc: b.get("use_oidc").as_bool().unwrap_or(false),
+        use_oidc: b.get("use_oidc").as_bool(),
         oidc_token: secret(b, "oidc_token"),
         oidc_token_file_path: string(b, "oidc_token_file_path").map(PathBuf::from),
-        use_cli: b.get("use_cli").as_bool().unwrap_or(false),
-        use_msi: b.get("use_msi").as_bool().unwrap_or(false),
+        use_cli: b.get("use_cli").as_bool(),
+        use_msi: b.get("use_msi").as_bool(),
         ca_cert_file: string(b, "ca_cert_file").map(PathBuf::from),
         register_resource_providers: b
             .get("register_resource_providers")
@@ -154,7 +172,7 @@ pub fn azure_config(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Azu
 }
 
 /// Builds the AWS configuration from the `aws` block; the AWS SDK adds its standard chain.
-pub fn aws_config(config: &Value) -> AwsConfig {
+pub(crate) fn aws_config(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> AwsConfig {
     let b = config.get("aws");
     let e = b.get("endpoints");
     let role = b.get("assume_role");
@@ -165,12 +183,19 @@ pub fn aws_config(config: &Value) -> AwsConfig {
         access_key: string(b, "access_key"),
         secret_key: secret(b, "secret_key"),
         session_token: secret(b, "token"),
-        max_retries: b.get("max_retries").as_i64().map(|n| n as u32),
+        max_retries: b
+            .get("max_retries")
+            .as_i64()
+            .and_then(|n| u32::try_from(n).ok()),
         assume_role: string(role, "role_arn").map(|role_arn| AssumeRole {
             role_arn,
             session_name: string(role, "session_name"),
             external_id: string(role, "external_id"),
-            duration_seconds: role.get("duration_seconds").as_i64().map(|n| n as u32),
+            duration: role
+                .get("duration_seconds")
+                .as_i64()
+                .and_then(|n| u64::try_from(n).ok())
+                .map(Duration::from_secs),
         }),
         assume_role_with_web_identity: string(web, "role_arn").map(|role_arn| WebIdentity {
             role_arn,
@@ -186,4 +211,5 @@ pub fn aws_config(config: &Value) -> AwsConfig {
             s3: string(e, "s3"),
         },
     }
+    .with_env_fallbacks(env)
 }

@@ -2,7 +2,7 @@
 //! caller can attach it to the attribute path that holds the bad value.
 
 /// Checks an Entra ID / Azure identifier (tenant, subscription, client) is a GUID.
-pub fn guid(value: &str) -> Result<(), String> {
+pub(crate) fn guid(value: &str) -> Result<(), String> {
     let groups: Vec<&str> = value.split('-').collect();
     let lengths = [8, 4, 4, 4, 12];
     let shaped = groups.len() == lengths.len()
@@ -21,7 +21,7 @@ pub fn guid(value: &str) -> Result<(), String> {
 }
 
 /// Checks an absolute `https://` URL with a host; ARM and Entra ID refuse bearer tokens over plain http.
-pub fn https_url(value: &str) -> Result<(), String> {
+pub(crate) fn https_url(value: &str) -> Result<(), String> {
     match value.strip_prefix("https://") {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
         _ => Err(format!(
@@ -32,7 +32,7 @@ pub fn https_url(value: &str) -> Result<(), String> {
 
 /// Checks an absolute `http://` or `https://` URL with a host (AWS endpoint overrides may be plain http,
 /// for example a local emulator).
-pub fn http_url(value: &str) -> Result<(), String> {
+pub(crate) fn http_url(value: &str) -> Result<(), String> {
     let rest = value
         .strip_prefix("https://")
         .or_else(|| value.strip_prefix("http://"));
@@ -45,11 +45,13 @@ pub fn http_url(value: &str) -> Result<(), String> {
 }
 
 /// Checks an AWS region name such as `us-east-1` or `us-gov-west-1`.
-pub fn aws_region(value: &str) -> Result<(), String> {
+pub(crate) fn aws_region(value: &str) -> Result<(), String> {
     let parts: Vec<&str> = value.split('-').collect();
     let shaped = parts.len() >= 3
         && parts.iter().all(|p| {
-            !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
         && parts
             .last()
@@ -64,7 +66,7 @@ pub fn aws_region(value: &str) -> Result<(), String> {
 }
 
 /// Checks an IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<path/name>`.
-pub fn iam_role_arn(value: &str) -> Result<(), String> {
+pub(crate) fn iam_role_arn(value: &str) -> Result<(), String> {
     let fields: Vec<&str> = value.splitn(6, ':').collect();
     let ok = fields.len() == 6
         && fields[0] == "arn"
@@ -72,7 +74,9 @@ pub fn iam_role_arn(value: &str) -> Result<(), String> {
         && fields[2] == "iam"
         && fields[3].is_empty()
         && aws_account_id(fields[4]).is_ok()
-        && fields[5].strip_prefix("role/").is_some_and(|n| !n.is_empty());
+        && fields[5]
+            .strip_prefix("role/")
+            .is_some_and(|n| !n.is_empty());
     if ok {
         Ok(())
     } else {
@@ -83,7 +87,7 @@ pub fn iam_role_arn(value: &str) -> Result<(), String> {
 }
 
 /// Checks an AWS account id: exactly 12 digits, as written in ARNs (leading zeros kept).
-pub fn aws_account_id(value: &str) -> Result<(), String> {
+pub(crate) fn aws_account_id(value: &str) -> Result<(), String> {
     if value.len() == 12 && value.chars().all(|c| c.is_ascii_digit()) {
         Ok(())
     } else {
@@ -94,7 +98,7 @@ pub fn aws_account_id(value: &str) -> Result<(), String> {
 }
 
 /// Checks an Azure resource provider namespace such as `Microsoft.Security`.
-pub fn rp_namespace(value: &str) -> Result<(), String> {
+pub(crate) fn rp_namespace(value: &str) -> Result<(), String> {
     let parts: Vec<&str> = value.split('.').collect();
     let ok = parts.len() >= 2
         && parts.iter().all(|p| {
@@ -118,7 +122,12 @@ mod tests {
     fn guids() {
         assert!(guid("72f988bf-86f1-41af-91ab-2d7cd011db47").is_ok());
         assert!(guid("72F988BF-86F1-41AF-91AB-2D7CD011DB47").is_ok());
-        for bad in ["", "72f988bf86f141af91ab2d7cd011db47", "72f988bf-86f1-41af-91ab-2d7cd011db4g", "x-y-z-w-v"] {
+        for bad in [
+            "",
+            "72f988bf86f141af91ab2d7cd011db47",
+            "72f988bf-86f1-41af-91ab-2d7cd011db4g",
+            "x-y-z-w-v",
+        ] {
             let err = guid(bad).unwrap_err();
             assert!(err.contains("not a GUID"), "{bad}: {err}");
         }
@@ -168,7 +177,13 @@ mod tests {
     fn namespaces() {
         assert!(rp_namespace("Microsoft.Security").is_ok());
         assert!(rp_namespace("Microsoft.HybridConnectivity").is_ok());
-        for bad in ["Microsoft", "Microsoft.", ".Security", "Microsoft.Sec-urity", ""] {
+        for bad in [
+            "Microsoft",
+            "Microsoft.",
+            ".Security",
+            "Microsoft.Sec-urity",
+            "",
+        ] {
             assert!(rp_namespace(bad).is_err(), "{bad}");
         }
     }
