@@ -33,7 +33,7 @@ fn assert_identity(emulators: &Emulators, outputs: &Value, client_id: &str) {
     let account = emulators.moto().account_id();
     assert_eq!(output(outputs, "aws_account_id"), account);
     assert!(
-        output(outputs, "aws_arn").starts_with(&format!("arn:aws:")),
+        output(outputs, "aws_arn").starts_with(&"arn:aws:".to_string()),
         "{outputs}"
     );
     assert!(output(outputs, "aws_arn").contains(&account), "{outputs}");
@@ -56,6 +56,12 @@ fn acc_caller_identity_client_secret() {
     ws.plan_expect_empty();
     assert_identity(&emulators, &ws.output_json(), emulators.arm_client_id());
     ws.destroy();
+    // TF_LOG=TRACE carries the provider's own JSON log lines, and no secret.
+    let log = std::fs::read_to_string(ws.log_path()).expect("TF_LOG_PATH file");
+    assert!(
+        log.contains("provider.terraform-provider-multicloud"),
+        "no provider logs in TF_LOG output"
+    );
     let secrets = emulators.secrets();
     ws.assert_no_secrets(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
 }

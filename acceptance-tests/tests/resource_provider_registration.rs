@@ -3,17 +3,22 @@
 
 mod common;
 
-use acceptance_tests::{skip_unless_acc, Emulators, Install, TerraformWorkspace};
+use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 
 const ADDRESS: &str = "multicloud_resource_provider_registration.security";
 const NAMESPACE: &str = "Microsoft.Security";
 
 fn body() -> String {
-    common::config(&common::example("resources/multicloud_resource_provider_registration/resource.tf"))
+    common::config(&common::example(
+        "resources/multicloud_resource_provider_registration/resource.tf",
+    ))
 }
 
 fn id(emulators: &Emulators) -> String {
-    format!("/subscriptions/{}/providers/{NAMESPACE}", emulators.subscription_id())
+    format!(
+        "/subscriptions/{}/providers/{NAMESPACE}",
+        emulators.subscription_id()
+    )
 }
 
 #[test]
@@ -68,7 +73,9 @@ fn acc_resource_provider_registration_disappears() {
     let emulators = Emulators::start();
     let ws = TerraformWorkspace::new(&emulators, &body(), Install::DevOverrides);
     ws.apply();
-    emulators.arm().set_provider_state(NAMESPACE, "NotRegistered");
+    emulators
+        .arm()
+        .set_provider_state(NAMESPACE, "NotRegistered");
     let plan = ws.plan_json();
     let actions: Vec<_> = plan["resource_changes"]
         .as_array()
@@ -86,16 +93,31 @@ fn acc_resource_provider_registration_disappears() {
 fn acc_resource_provider_registration_invalid_namespace() {
     skip_unless_acc!();
     let emulators = Emulators::start();
-    let body = common::config(r#"resource "multicloud_resource_provider_registration" "bad" { namespace = "Microsoft" }"#);
+    let body = common::config(
+        r#"resource "multicloud_resource_provider_registration" "bad" { namespace = "Microsoft" }"#,
+    );
     let ws = TerraformWorkspace::new(&emulators, &body, Install::DevOverrides);
     emulators.arm().clear_requests();
     ws.apply_expect_error(r#"Invalid namespace.*"Microsoft" is not a resource provider namespace; expected something like Microsoft\.Security"#);
-    let arm_calls: Vec<_> = emulators.arm_requests().into_iter().filter(|r| !r.path.contains("/oauth2/")).collect();
-    assert!(arm_calls.is_empty(), "plan-time validation must not call ARM: {arm_calls:?}");
+    let arm_calls: Vec<_> = emulators
+        .arm_requests()
+        .into_iter()
+        .filter(|r| !r.path.contains("/oauth2/"))
+        .collect();
+    assert!(
+        arm_calls.is_empty(),
+        "plan-time validation must not call ARM: {arm_calls:?}"
+    );
 }
 
 fn regex_escape(s: &str) -> String {
     s.chars()
-        .flat_map(|c| if "\\.+*?()|[]{}^$".contains(c) { vec!['\\', c] } else { vec![c] })
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
         .collect()
 }

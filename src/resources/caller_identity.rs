@@ -53,14 +53,14 @@ impl DataSource<ProviderClients> for CallerIdentityDataSource {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Value::Set(items) = config.get("clouds") {
             for item in items {
-                if let Some(name) = item.as_str() {
-                    if !CLOUDS.contains(&name) {
-                        diags.attribute_error(
+                if let Some(name) = item.as_str()
+                    && !CLOUDS.contains(&name)
+                {
+                    diags.attribute_error(
                             AttrPath::root("clouds"),
                             "Unknown cloud",
                             format!("{name:?} is not a cloud this data source reads; use \"aws\" and/or \"azure\"."),
                         );
-                    }
                 }
             }
         }

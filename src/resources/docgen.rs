@@ -87,13 +87,16 @@ pub fn render(page: &Page<'_>) -> String {
     format!("{}\n", out.trim_end())
 }
 
+/// A docs heading and the attributes listed under it.
+type AttributeGroup = (&'static str, fn(&Attribute) -> bool);
+
 fn write_block<'s>(
     out: &mut String,
     block: &'s Block,
     prefix: &str,
     nested: &mut Vec<(String, &'s NestedBlock)>,
 ) {
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    let groups: [AttributeGroup; 3] = [
         ("Required", |a| a.required),
         ("Optional", |a| a.optional),
         ("Read-Only", |a| a.computed && !a.optional && !a.required),

@@ -6,8 +6,20 @@ use crate::protocol::Diagnostics;
 
 /// Reports an Azure error; the detail keeps ARM's error code and message.
 pub(crate) fn azure(diags: &mut Diagnostics, summary: &str, error: &AzureError) {
-    diags.error(summary, error.to_string());
+    let mut detail = error.to_string();
+    let tls = matches!(
+        error,
+        AzureError::Credential { .. } | AzureError::Transport { .. }
+    ) && detail.to_ascii_lowercase().contains("certificate");
+    if tls {
+        detail.push_str(TLS_HINT);
+    }
+    diags.error(summary, detail);
 }
+
+/// Most certificate failures in the field come from TLS-inspecting proxies.
+const TLS_HINT: &str = "\n\nThe server's TLS certificate is not trusted. If a proxy on this network \
+inspects TLS, give its CA certificate (PEM) in the provider's `azure.ca_cert_file` or ARM_CA_CERT_FILE.";
 
 /// Reports an AWS error; the detail keeps the AWS error code and message.
 pub(crate) fn aws(diags: &mut Diagnostics, summary: &str, error: &AwsError) {

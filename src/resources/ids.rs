@@ -47,6 +47,7 @@ impl fmt::Display for ProviderRegistrationId {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

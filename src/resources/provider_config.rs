@@ -63,14 +63,14 @@ pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
             format!("`aws.{present}` is set but `aws.{missing}` is not: set both, or neither to use the standard credential chain."),
         );
     }
-    if let Some(n) = aws.get("max_retries").as_i64() {
-        if !(1..=25).contains(&n) {
-            diags.attribute_error(
-                path(&["aws", "max_retries"]),
-                "Invalid max_retries",
-                format!("Got {n}; set a number of attempts from 1 to 25 (default 3)."),
-            );
-        }
+    if let Some(n) = aws.get("max_retries").as_i64()
+        && !(1..=25).contains(&n)
+    {
+        diags.attribute_error(
+            path(&["aws", "max_retries"]),
+            "Invalid max_retries",
+            format!("Got {n}; set a number of attempts from 1 to 25 (default 3)."),
+        );
     }
     for block in ["assume_role", "assume_role_with_web_identity"] {
         check_attr(
@@ -80,14 +80,14 @@ pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
             diags,
         );
     }
-    if let Some(n) = aws.get("assume_role").get("duration_seconds").as_i64() {
-        if !(900..=43_200).contains(&n) {
-            diags.attribute_error(
-                path(&["aws", "assume_role", "duration_seconds"]),
-                "Invalid role session duration",
-                format!("Got {n}; AWS accepts 900 to 43200 seconds."),
-            );
-        }
+    if let Some(n) = aws.get("assume_role").get("duration_seconds").as_i64()
+        && !(900..=43_200).contains(&n)
+    {
+        diags.attribute_error(
+            path(&["aws", "assume_role", "duration_seconds"]),
+            "Invalid role session duration",
+            format!("Got {n}; AWS accepts 900 to 43200 seconds."),
+        );
     }
     let endpoints = aws.get("endpoints");
     for name in ["iam", "sts", "cloudformation", "organizations", "s3"] {
@@ -122,11 +122,11 @@ fn path(steps: &[&str]) -> AttrPath {
 
 fn check_attr(parent: &Value, steps: &[&str], check: Check, diags: &mut Diagnostics) {
     let name = steps[steps.len() - 1];
-    if let Some(s) = parent.get(name).as_str() {
-        if let Err(detail) = check(s) {
-            let title = format!("Invalid {}", steps.join("."));
-            diags.attribute_error(path(steps), title, detail);
-        }
+    if let Some(s) = parent.get(name).as_str()
+        && let Err(detail) = check(s)
+    {
+        let title = format!("Invalid {}", steps.join("."));
+        diags.attribute_error(path(steps), title, detail);
     }
 }
 

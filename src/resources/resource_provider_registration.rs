@@ -62,19 +62,19 @@ impl Resource<ProviderClients> for ResourceProviderRegistrationResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(ns) = config.get("namespace").as_str() {
-            if let Err(detail) = validators::rp_namespace(ns) {
-                diags.attribute_error(AttrPath::root("namespace"), "Invalid namespace", detail);
-            }
+        if let Some(ns) = config.get("namespace").as_str()
+            && let Err(detail) = validators::rp_namespace(ns)
+        {
+            diags.attribute_error(AttrPath::root("namespace"), "Invalid namespace", detail);
         }
-        if let Some(sub) = config.get("subscription_id").as_str() {
-            if let Err(detail) = validators::guid(sub) {
-                diags.attribute_error(
-                    AttrPath::root("subscription_id"),
-                    "Invalid subscription_id",
-                    detail,
-                );
-            }
+        if let Some(sub) = config.get("subscription_id").as_str()
+            && let Err(detail) = validators::guid(sub)
+        {
+            diags.attribute_error(
+                AttrPath::root("subscription_id"),
+                "Invalid subscription_id",
+                detail,
+            );
         }
     }
 

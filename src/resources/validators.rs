@@ -115,6 +115,7 @@ pub(crate) fn rp_namespace(value: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
