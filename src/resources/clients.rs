@@ -93,48 +93,23 @@ impl ProviderClients {
     }
 
     /// The ARM client, logging in on first use. On failure, the error is added to `diags`
-    /// (against the `azure` block) and `None` is returned; later calls report the same error
-    /// without trying again, so one bad secret is not retried by every resource.
+    /// (against the attribute at fault, or the `azure` block) and `None` is returned; later
+    /// calls report the same error without trying again, so one bad secret is not retried by
+    /// every resource.
     pub async fn azure(&self, diags: &mut Diagnostics) -> Option<&ArmClient> {
-        let config = match &self.azure_config {
-            Pending::Ready(c) => c,
-            Pending::Unknown => {
-                unknown_config(diags, "azure");
-                return None;
-            }
-            Pending::Invalid(message) => {
-                message.report(diags);
-                return None;
-            }
-        };
+        let config = self.azure_config.get("azure", diags)?;
         let result = self
             .azure
             .get_or_init(|| async {
                 ArmClient::new(config.clone()).map_err(|e| ConfigProblem::azure(&e))
             })
             .await;
-        match result {
-            Ok(client) => Some(client),
-            Err(problem) => {
-                problem.report(diags);
-                None
-            }
-        }
+        reported(result, diags)
     }
 
     /// The AWS clients, resolving credentials on first use; errors as for [`Self::azure`].
     pub async fn aws(&self, diags: &mut Diagnostics) -> Option<&AwsClients> {
-        let config = match &self.aws_config {
-            Pending::Ready(c) => c,
-            Pending::Unknown => {
-                unknown_config(diags, "aws");
-                return None;
-            }
-            Pending::Invalid(message) => {
-                message.report(diags);
-                return None;
-            }
-        };
+        let config = self.aws_config.get("aws", diags)?;
         let result = self
             .aws
             .get_or_init(|| async {
@@ -143,14 +118,32 @@ impl ProviderClients {
                     .map_err(|e| ConfigProblem::aws(&e))
             })
             .await;
-        match result {
-            Ok(client) => Some(client),
-            Err(problem) => {
+        reported(result, diags)
+    }
+}
+
+impl<T> Pending<T> {
+    /// The configuration, or `None` with the reason added to `diags`.
+    fn get(&self, block: &str, diags: &mut Diagnostics) -> Option<&T> {
+        match self {
+            Pending::Ready(c) => Some(c),
+            Pending::Unknown => {
+                unknown_config(diags, block);
+                None
+            }
+            Pending::Invalid(problem) => {
                 problem.report(diags);
                 None
             }
         }
     }
+}
+
+fn reported<'a, T>(result: &'a Result<T, ConfigProblem>, diags: &mut Diagnostics) -> Option<&'a T> {
+    result
+        .as_ref()
+        .map_err(|problem| problem.report(diags))
+        .ok()
 }
 
 /// A configuration error, with the attribute it is about when the cloud layer named one.

@@ -1,47 +1,18 @@
-//! What every scenario shares: the provider block pointed at the emulators through the
-//! `TF_VAR_*` variables the harness sets, exactly as `examples/quickstart` does it.
+//! What every scenario shares: the quickstart's provider block, pointed at the emulators through
+//! the `TF_VAR_*` variables the harness sets.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
-/// Variables and provider block; credentials come from the `ARM_*` / `AWS_*` environment.
-pub(crate) const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    multicloud = { source = "multicloud/multicloud" }
-  }
+/// The quickstart's provider block, exactly as users see it in the example.
+pub(crate) fn provider() -> String {
+    example("quickstart/providers.tf")
 }
-
-variable "azure_resource_manager_endpoint" { type = string }
-variable "azure_active_directory_endpoint" { type = string }
-variable "azure_ca_cert_file" { type = string }
-variable "aws_endpoint" { type = string }
-
-provider "multicloud" {
-  azure {
-    ca_cert_file = var.azure_ca_cert_file
-    endpoints {
-      resource_manager = var.azure_resource_manager_endpoint
-      active_directory = var.azure_active_directory_endpoint
-    }
-  }
-  aws {
-    region = "us-east-1"
-    endpoints {
-      iam            = var.aws_endpoint
-      sts            = var.aws_endpoint
-      cloudformation = var.aws_endpoint
-      organizations  = var.aws_endpoint
-      s3             = var.aws_endpoint
-    }
-  }
-}
-"#;
 
 /// The provider block followed by `body`.
 pub(crate) fn config(body: &str) -> String {
-    format!("{PROVIDER}\n{body}")
+    format!("{}\n{body}", provider())
 }
 
 /// An example file from the repository's `examples/` folder.
