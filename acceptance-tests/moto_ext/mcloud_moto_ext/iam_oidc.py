@@ -6,6 +6,8 @@ another connector (or Sentinel) created for the same URL. moto dispatches a
 Query action to the IamResponse method named after it in snake_case, so the
 actions are added as methods there. UpdateOpenIDConnectProviderThumbprint is
 implemented by moto itself; the self-check only pins that it still is.
+moto's DeleteOpenIDConnectProvider succeeds for an unknown ARN, where IAM answers
+NoSuchEntity; it is wrapped so "already gone" is observable as in AWS.
 """
 
 from moto.core.responses import EmptyResult
@@ -53,6 +55,14 @@ def remove_client_id_from_open_id_connect_provider(self):
     return EmptyResult()
 
 
+_original_delete = IamResponse.delete_open_id_connect_provider
+
+
+def delete_open_id_connect_provider(self):
+    self.backend.get_open_id_connect_provider(self._get_param("OpenIDConnectProviderArn"))
+    return _original_delete(self)
+
+
 def _method(action):
     return camelcase_to_underscores(action)
 
@@ -79,6 +89,7 @@ def check_hooks(require):
 
 
 def install():
+    IamResponse.delete_open_id_connect_provider = delete_open_id_connect_provider
     IamResponse.add_client_id_to_open_id_connect_provider = (
         add_client_id_to_open_id_connect_provider
     )
@@ -88,6 +99,10 @@ def install():
 
 
 def verify(require):
+    require(
+        IamResponse.delete_open_id_connect_provider is delete_open_id_connect_provider,
+        "DeleteOpenIDConnectProvider NoSuchEntity wrapper not installed",
+    )
     methods = method_names_from_class(IamResponse)
     for action in ADDED_ACTIONS + NATIVE_ACTIONS:
         require(_method(action) in methods, f"IAM action {action} is not dispatchable")
