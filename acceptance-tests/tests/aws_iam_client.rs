@@ -1,6 +1,9 @@
 //! The provider's IAM client (`terraform_provider_multicloud::aws::IamClient`) against moto
 //! with the project's extension: the calls the OIDC trust resource makes, end to end.
 
+// Test code: a failed call should fail the test with its error, which unwrap prints.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::future::Future;
 
