@@ -10,6 +10,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Keep the source tree free of __pycache__ folders.
+sys.dont_write_bytecode = True
 
 # AWS-managed policies (ReadOnlyAccess, SecurityAudit, ...) exist in real accounts;
 # moto loads them only when asked, and templates attaching them must work.
