@@ -1,5 +1,10 @@
 //! moto, the AWS emulator, as a child process on a free loopback port, plus
 //! direct queries that let tests verify remote objects without Terraform.
+//!
+//! moto runs through the project's launcher (`acceptance-tests/moto_ext/serve.py`),
+//! which installs the extension closing moto's fidelity gaps (IAM OIDC client ids,
+//! CloudFormation IAM resources, web-identity validation) and its admin API for
+//! fault injection and call counts (`/_mcloud/...`).
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -41,8 +46,11 @@ impl Moto {
             let stderr = log_file
                 .try_clone()
                 .unwrap_or_else(|e| panic!("cannot reopen {}: {e}", log.display()));
-            let mut child = Command::new(paths.moto_server())
+            let mut child = Command::new(moto_python(paths))
+                .arg(launcher(paths))
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                // AWS-managed policies exist in every real account; templates attach them.
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .stdin(Stdio::null())
                 .stdout(log_file)
                 .stderr(stderr)
@@ -69,6 +77,22 @@ impl Moto {
     /// signatures, but it picks the service from the credential scope of the
     /// `Authorization` header, so one is sent.
     pub fn query(&self, service: &str, action: &str, params: &[(&str, &str)]) -> String {
+        let (status, text) = self.query_status(service, action, params);
+        assert!(
+            (200..300).contains(&status),
+            "moto {service} {action}: {status}\n{text}"
+        );
+        text
+    }
+
+    /// Like [`Moto::query`], but returns the status and body of any answer,
+    /// for tests that expect an error.
+    pub fn query_status(
+        &self,
+        service: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> (u16, String) {
         let version = match service {
             "iam" => "2010-05-08",
             "sts" => "2011-06-15",
@@ -93,13 +117,108 @@ impl Moto {
             .body(body)
             .send()
             .unwrap_or_else(|e| panic!("moto {service} {action}: {e}"));
+        let status = resp.status().as_u16();
+        (status, resp.text().unwrap_or_default())
+    }
+
+    /// Adds a fault rule through the extension's admin API, e.g.
+    /// `{"service": "iam", "action": "GetRole", "count": 2}`; returns the rule.
+    pub fn add_fault(&self, rule: serde_json::Value) -> serde_json::Value {
+        self.admin(reqwest::Method::POST, "faults", Some(rule))
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.admin(reqwest::Method::DELETE, "faults", None);
+    }
+
+    /// The fault rules with their remaining counts and hits.
+    pub fn faults(&self) -> serde_json::Value {
+        self.admin(reqwest::Method::GET, "faults", None)
+    }
+
+    /// Calls received per `service:Action` (faulted calls included).
+    pub fn calls(&self) -> serde_json::Value {
+        self.admin(reqwest::Method::GET, "calls", None)
+    }
+
+    /// Calls received for one `service:Action`.
+    pub fn call_count(&self, service: &str, action: &str) -> u64 {
+        self.calls()[format!("{service}:{action}")]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Resets the call counters.
+    pub fn reset_calls(&self) {
+        self.admin(reqwest::Method::DELETE, "calls", None);
+    }
+
+    /// The extension's self-check report (`{"ok": true, ...}`).
+    pub fn self_check(&self) -> serde_json::Value {
+        self.admin(reqwest::Method::GET, "self-check", None)
+    }
+
+    fn admin(
+        &self,
+        method: reqwest::Method,
+        what: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}/_mcloud/{what}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req
+            .send()
+            .unwrap_or_else(|e| panic!("moto admin {method} {what}: {e}"));
         let status = resp.status();
         let text = resp.text().unwrap_or_default();
         assert!(
             status.is_success(),
-            "moto {service} {action}: {status}\n{text}"
+            "moto admin {method} {what}: {status}\n{text}"
         );
-        text
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("moto admin {what}: not JSON ({e}): {text}"))
+    }
+
+    /// Client ids (audiences) of an OIDC provider.
+    pub fn iam_oidc_client_ids(&self, arn: &str) -> Vec<String> {
+        let xml = self.query(
+            "iam",
+            "GetOpenIDConnectProvider",
+            &[("OpenIDConnectProviderArn", arn)],
+        );
+        let list = xml
+            .split_once("<ClientIDList>")
+            .and_then(|(_, rest)| rest.split_once("</ClientIDList>"))
+            .map(|(inner, _)| inner)
+            .unwrap_or("");
+        xml_values(list, "member")
+    }
+
+    /// A role's trust policy, decoded.
+    pub fn iam_role_trust_policy(&self, role: &str) -> String {
+        let xml = self.query("iam", "GetRole", &[("RoleName", role)]);
+        let raw = xml_values(&xml, "AssumeRolePolicyDocument")
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        percent_decode(&raw)
+    }
+
+    /// ARNs of the managed policies attached to a role.
+    pub fn iam_attached_policy_arns(&self, role: &str) -> Vec<String> {
+        let xml = self.query("iam", "ListAttachedRolePolicies", &[("RoleName", role)]);
+        xml_values(&xml, "PolicyArn")
+    }
+
+    /// Names of a role's inline policies.
+    pub fn iam_inline_policy_names(&self, role: &str) -> Vec<String> {
+        let xml = self.query("iam", "ListRolePolicies", &[("RoleName", role)]);
+        xml_values(&xml, "member")
     }
 
     /// Names of all IAM roles.
@@ -146,6 +265,44 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The Python of the venv `scripts/tools.sh` installed moto into.
+fn moto_python(paths: &Paths) -> std::path::PathBuf {
+    paths.tools_dir.join("venv").join("bin").join("python")
+}
+
+/// The launcher that installs the project's moto extension, then serves.
+fn launcher(paths: &Paths) -> std::path::PathBuf {
+    paths
+        .root
+        .join("acceptance-tests")
+        .join("moto_ext")
+        .join("serve.py")
+}
+
+/// Decodes `%XX` escapes (IAM URL-encodes policy documents).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A loopback port that was free a moment ago.
@@ -212,6 +369,12 @@ mod tests {
         let xml = "<Roles><member><RoleName>a&amp;b</RoleName></member><member><RoleName>c</RoleName></member></Roles>";
         assert_eq!(xml_values(xml, "RoleName"), ["a&b", "c"]);
         assert!(xml_values(xml, "Arn").is_empty());
+    }
+
+    #[test]
+    fn percent_decoding_handles_escapes_and_stray_percent() {
+        assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), r#"{"a":1}"#);
+        assert_eq!(percent_decode("100%"), "100%");
     }
 
     #[test]

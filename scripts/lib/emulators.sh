@@ -6,10 +6,13 @@
 # After `emulators_start`, these are exported:
 #   MOTO_URL, ARM_EMULATOR_URL, ARM_EMULATOR_CA, ARM_TENANT_ID, ARM_SUBSCRIPTION_ID,
 #   ARM_CLIENT_ID, ARM_CLIENT_SECRET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
-# Needs: MOTO_SERVER (from scripts/tools.sh) and ARM_EMULATOR_BIN.
+# Needs: MOTO_SERVER (from scripts/tools.sh) and ARM_EMULATOR_BIN. moto is started
+# through acceptance-tests/moto_ext/serve.py with the Python of moto's venv, so the
+# project's extension (fidelity fixes, fault injection at /_mcloud/) is loaded.
 
 _EMU_PIDS=()
 _EMU_DIR=""
+_EMU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 _emu_log() { printf '[emulators] %s\n' "$*" >&2; }
 
@@ -58,13 +61,21 @@ emulators_stop() {
     fi
 }
 
+# The interpreter of the venv moto_server belongs to (MOTO_SERVER is a symlink
+# into it).
+_emu_moto_python() {
+    printf '%s/python' "$(dirname "$(readlink -f "$MOTO_SERVER")")"
+}
+
 # Starts moto on a free port (retrying if another process grabs the port
 # between picking and binding) and exports MOTO_URL.
 emulators_start_moto() {
     local attempt port pid rc
     for attempt in 1 2 3; do
         port="$(emu_free_port)"
-        "$MOTO_SERVER" -H 127.0.0.1 -p "$port" >"$_EMU_DIR/moto.log" 2>&1 &
+        MOTO_IAM_LOAD_MANAGED_POLICIES=true "$(_emu_moto_python)" \
+            "$_EMU_ROOT/acceptance-tests/moto_ext/serve.py" -H 127.0.0.1 -p "$port" \
+            >"$_EMU_DIR/moto.log" 2>&1 &
         pid=$!
         rc=0
         _emu_wait_http "http://127.0.0.1:$port/moto-api/" "$pid" 60 || rc=$?

@@ -124,6 +124,21 @@ impl AwsClients {
         aws_sdk_sts::Client::from_conf(b.build())
     }
 
+    /// An IAM client honouring `endpoints.iam`, with the default propagation budget.
+    pub fn iam(&self) -> super::iam::IamClient {
+        let mut b = aws_sdk_iam::config::Builder::from(&self.sdk);
+        if let Some(url) = &self.config.endpoints.iam {
+            b = b.endpoint_url(url);
+        }
+        let endpoint = self
+            .config
+            .endpoints
+            .iam
+            .clone()
+            .unwrap_or_else(|| super::iam::DEFAULT_IAM_ENDPOINT.to_owned());
+        super::iam::IamClient::new(aws_sdk_iam::Client::from_conf(b.build()), endpoint)
+    }
+
     /// The STS endpoint in use, for error messages.
     pub fn sts_endpoint(&self) -> String {
         self.config

@@ -91,6 +91,91 @@ pub enum AwsError {
         /// AWS request id.
         request_id: Option<String>,
     },
+    /// The entity does not exist (`NoSuchEntity`).
+    #[error("AWS {operation} found no such entity: {code}: {message}{}", request_suffix(.request_id))]
+    NotFound {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
+    /// The entity already exists (`EntityAlreadyExists`).
+    #[error("AWS {operation} found an existing entity: {code}: {message}{}", request_suffix(.request_id))]
+    AlreadyExists {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
+    /// The entity is in use or being changed (`DeleteConflict`, `ConcurrentModification`).
+    #[error("AWS {operation} hit a conflict: {code}: {message}{}", request_suffix(.request_id))]
+    Conflict {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
+    /// An account or entity quota was hit (`LimitExceeded`).
+    #[error("AWS {operation} hit a quota: {code}: {message}{}", request_suffix(.request_id))]
+    LimitExceeded {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
+    /// A policy document was rejected (`MalformedPolicyDocument`); IAM also answers this
+    /// while a just-created principal is not yet visible ("Invalid principal in policy").
+    #[error("AWS {operation} rejected a policy document: {code}: {message}{}", request_suffix(.request_id))]
+    MalformedPolicy {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
+    /// A parameter was rejected (`InvalidInput`, `ValidationError`).
+    #[error("AWS {operation} rejected the input: {code}: {message}{}", request_suffix(.request_id))]
+    Invalid {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
+    /// The caller may not perform the operation (`AccessDenied`).
+    #[error("AWS {operation} was denied: {code}: {message}{}", request_suffix(.request_id))]
+    PermissionDenied {
+        /// Operation called.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS error message.
+        message: String,
+        /// AWS request id.
+        request_id: Option<String>,
+    },
     /// A response was missing a field the operation always returns.
     #[error("AWS {operation} returned no {field}")]
     MissingField {
@@ -108,6 +193,45 @@ fn request_suffix(id: &Option<String>) -> String {
 }
 
 impl AwsError {
+    /// The AWS error code, for errors answered by the service.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::InvalidCredentials { code, .. }
+            | Self::Throttled { code, .. }
+            | Self::Api { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::AlreadyExists { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::LimitExceeded { code, .. }
+            | Self::MalformedPolicy { code, .. }
+            | Self::Invalid { code, .. }
+            | Self::PermissionDenied { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The AWS error message, for errors answered by the service.
+    pub fn service_message(&self) -> Option<&str> {
+        match self {
+            Self::InvalidCredentials { message, .. }
+            | Self::Throttled { message, .. }
+            | Self::Api { message, .. }
+            | Self::NotFound { message, .. }
+            | Self::AlreadyExists { message, .. }
+            | Self::Conflict { message, .. }
+            | Self::LimitExceeded { message, .. }
+            | Self::MalformedPolicy { message, .. }
+            | Self::Invalid { message, .. }
+            | Self::PermissionDenied { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Whether the entity does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+
     /// Classifies an SDK error of `operation` against `service` at `endpoint`.
     pub fn from_sdk<E, R>(
         err: &SdkError<E, R>,
@@ -129,29 +253,7 @@ impl AwsError {
                 let code = e.code().unwrap_or("Unknown").to_owned();
                 let message = e.message().unwrap_or_default().to_owned();
                 let request_id = e.request_id().map(str::to_owned);
-                let operation = operation.to_owned();
-                if AUTH_CODES.contains(&code.as_str()) {
-                    Self::InvalidCredentials {
-                        operation,
-                        code,
-                        message,
-                        request_id,
-                    }
-                } else if THROTTLE_CODES.contains(&code.as_str()) {
-                    Self::Throttled {
-                        operation,
-                        code,
-                        message,
-                        request_id,
-                    }
-                } else {
-                    Self::Api {
-                        operation,
-                        code,
-                        message,
-                        request_id,
-                    }
-                }
+                classify_service_error(operation, code, message, request_id)
             }
             SdkError::DispatchFailure(_)
             | SdkError::TimeoutError(_)
@@ -167,6 +269,42 @@ impl AwsError {
                 request_id: None,
             },
         }
+    }
+}
+
+/// Maps a service-answered error code to its variant. Codes are matched exactly; messages are
+/// kept verbatim (the retry predicates match short stable substrings of them).
+pub fn classify_service_error(
+    operation: &str,
+    code: String,
+    message: String,
+    request_id: Option<String>,
+) -> AwsError {
+    let operation = operation.to_owned();
+    macro_rules! make {
+        ($v:ident) => {
+            AwsError::$v {
+                operation,
+                code,
+                message,
+                request_id,
+            }
+        };
+    }
+    match code.as_str() {
+        c if AUTH_CODES.contains(&c) => make!(InvalidCredentials),
+        c if THROTTLE_CODES.contains(&c) => make!(Throttled),
+        "NoSuchEntity" | "NoSuchEntityException" | "NotFoundException" => make!(NotFound),
+        "EntityAlreadyExists" | "EntityAlreadyExistsException" => make!(AlreadyExists),
+        "DeleteConflict"
+        | "DeleteConflictException"
+        | "ConcurrentModification"
+        | "ConcurrentModificationException" => make!(Conflict),
+        "LimitExceeded" | "LimitExceededException" => make!(LimitExceeded),
+        "MalformedPolicyDocument" | "MalformedPolicyDocumentException" => make!(MalformedPolicy),
+        "InvalidInput" | "InvalidInputException" | "ValidationError" => make!(Invalid),
+        "AccessDenied" | "AccessDeniedException" => make!(PermissionDenied),
+        _ => make!(Api),
     }
 }
 
@@ -209,6 +347,42 @@ mod tests {
         ] {
             assert!(n.contains(part), "{n}");
         }
+    }
+
+    #[test]
+    fn service_codes_map_to_variants() {
+        let c =
+            |code: &str| classify_service_error("Op", code.into(), "m".into(), Some("rid".into()));
+        assert!(c("NoSuchEntity").is_not_found());
+        assert!(matches!(
+            c("EntityAlreadyExists"),
+            AwsError::AlreadyExists { .. }
+        ));
+        assert!(matches!(c("DeleteConflict"), AwsError::Conflict { .. }));
+        assert!(matches!(c("LimitExceeded"), AwsError::LimitExceeded { .. }));
+        assert!(matches!(
+            c("MalformedPolicyDocument"),
+            AwsError::MalformedPolicy { .. }
+        ));
+        assert!(matches!(c("InvalidInput"), AwsError::Invalid { .. }));
+        assert!(matches!(
+            c("AccessDenied"),
+            AwsError::PermissionDenied { .. }
+        ));
+        assert!(matches!(c("Throttling"), AwsError::Throttled { .. }));
+        assert!(matches!(
+            c("InvalidClientTokenId"),
+            AwsError::InvalidCredentials { .. }
+        ));
+        assert!(matches!(c("SomethingNew"), AwsError::Api { .. }));
+        let e = c("EntityAlreadyExists");
+        assert_eq!(e.code(), Some("EntityAlreadyExists"));
+        assert_eq!(e.service_message(), Some("m"));
+        let text = e.to_string();
+        assert!(
+            text.contains("EntityAlreadyExists") && text.contains("request id rid"),
+            "{text}"
+        );
     }
 
     #[test]

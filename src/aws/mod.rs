@@ -1,10 +1,11 @@
 //! AWS clients: configuration, credential resolution through aws-config, per-service
-//! endpoint overrides and error classification.
+//! endpoint overrides, error classification and the IAM operations onboarding needs.
 
 pub mod client;
 pub mod config;
 pub mod credential;
 pub mod error;
+pub mod iam;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -13,3 +14,4 @@ mod tests;
 pub use client::{AwsClients, CallerIdentity};
 pub use config::{AssumeRole, AwsConfig, AwsEndpoints, WebIdentity};
 pub use error::AwsError;
+pub use iam::IamClient;

@@ -1,0 +1,299 @@
+//! The project's moto extension closes the gaps issue 4 lists: each test shows one gap
+//! closed against a live moto started through the launcher.
+
+use acceptance_tests::{Moto, Paths, skip_unless_acc};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::json;
+
+fn start() -> (Moto, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    (Moto::start(&Paths::from_env(), dir.path()), dir)
+}
+
+fn create_provider(moto: &Moto, url: &str, client_id: &str) -> String {
+    let xml = moto.query(
+        "iam",
+        "CreateOpenIDConnectProvider",
+        &[("Url", url), ("ClientIDList.member.1", client_id)],
+    );
+    let start = xml
+        .find("<OpenIDConnectProviderArn>")
+        .expect("arn in response")
+        + 26;
+    let end = xml.find("</OpenIDConnectProviderArn>").expect("arn end");
+    xml[start..end].to_string()
+}
+
+fn web_identity_trust(provider_arn: &str, key: &str, aud: &str, session: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {format!("{key}:aud"): aud, "sts:RoleSessionName": session}}
+        }]
+    })
+    .to_string()
+}
+
+fn token(issuer: &str, aud: &str) -> String {
+    let part = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.{}",
+        part(json!({"alg": "RS256", "typ": "JWT"})),
+        part(json!({"iss": issuer, "aud": aud, "sub": "app", "exp": 4_102_444_800u64})),
+        URL_SAFE_NO_PAD.encode(b"signature-not-checked")
+    )
+}
+
+#[test]
+fn acc_moto_ext_oidc_client_id_actions() {
+    skip_unless_acc!();
+    let (moto, _dir) = start();
+    let arn = create_provider(&moto, "https://issuer.example/tenant/", "aud-a");
+    moto.query(
+        "iam",
+        "AddClientIDToOpenIDConnectProvider",
+        &[("OpenIDConnectProviderArn", &arn), ("ClientID", "aud-b")],
+    );
+    // Adding a present id is a no-op in IAM.
+    moto.query(
+        "iam",
+        "AddClientIDToOpenIDConnectProvider",
+        &[("OpenIDConnectProviderArn", &arn), ("ClientID", "aud-b")],
+    );
+    assert_eq!(moto.iam_oidc_client_ids(&arn), ["aud-a", "aud-b"]);
+    moto.query(
+        "iam",
+        "RemoveClientIDFromOpenIDConnectProvider",
+        &[("OpenIDConnectProviderArn", &arn), ("ClientID", "aud-a")],
+    );
+    assert_eq!(moto.iam_oidc_client_ids(&arn), ["aud-b"]);
+    moto.query(
+        "iam",
+        "UpdateOpenIDConnectProviderThumbprint",
+        &[
+            ("OpenIDConnectProviderArn", &arn),
+            ("ThumbprintList.member.1", &"a".repeat(40)),
+        ],
+    );
+    let missing = arn.replace("tenant", "other");
+    let (status, body) = moto.query_status(
+        "iam",
+        "AddClientIDToOpenIDConnectProvider",
+        &[("OpenIDConnectProviderArn", &missing), ("ClientID", "x")],
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("<Code>NoSuchEntity</Code>"), "{body}");
+}
+
+#[test]
+fn acc_moto_ext_cloudformation_oidc_provider_and_role() {
+    skip_unless_acc!();
+    let (moto, _dir) = start();
+    let role = |condition: serde_json::Value, managed: &str, inline: bool| {
+        let mut props = json!({
+            "RoleName": "cfn-role",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Federated": {"Ref": "Provider"}},
+                "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition}]},
+            "ManagedPolicyArns": [managed],
+        });
+        if inline {
+            props["Policies"] = json!([{"PolicyName": "inline", "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}]);
+        }
+        json!({"Resources": {
+            "Provider": {"Type": "AWS::IAM::OIDCProvider", "Properties": {
+                "Url": "https://issuer.example/cfn/", "ClientIdList": ["aud-1"], "ThumbprintList": []}},
+            "Role": {"Type": "AWS::IAM::Role", "Properties": props}},
+            "Outputs": {"ProviderArn": {"Value": {"Fn::GetAtt": ["Provider", "Arn"]}}}})
+        .to_string()
+    };
+    let first = role(
+        json!({"StringEquals": {"issuer.example/cfn/:aud": "aud-1"}}),
+        "arn:aws:iam::aws:policy/SecurityAudit",
+        true,
+    );
+    moto.query(
+        "cloudformation",
+        "CreateStack",
+        &[("StackName", "trust"), ("TemplateBody", &first)],
+    );
+    let stacks = moto.query(
+        "cloudformation",
+        "DescribeStacks",
+        &[("StackName", "trust")],
+    );
+    assert!(stacks.contains("CREATE_COMPLETE"), "{stacks}");
+    let providers = moto.iam_oidc_provider_arns();
+    assert_eq!(providers.len(), 1, "{providers:?}");
+    assert!(providers[0].ends_with(":oidc-provider/issuer.example/cfn/"));
+    assert!(
+        stacks.contains(&providers[0]),
+        "GetAtt Arn output: {stacks}"
+    );
+    assert_eq!(
+        moto.iam_attached_policy_arns("cfn-role"),
+        ["arn:aws:iam::aws:policy/SecurityAudit"]
+    );
+    assert_eq!(moto.iam_inline_policy_names("cfn-role"), ["inline"]);
+    assert!(
+        moto.iam_role_trust_policy("cfn-role")
+            .contains(&providers[0])
+    );
+
+    let second = role(
+        json!({"StringEquals": {"issuer.example/cfn/:aud": "aud-2"}}),
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        false,
+    );
+    moto.query(
+        "cloudformation",
+        "UpdateStack",
+        &[("StackName", "trust"), ("TemplateBody", &second)],
+    );
+    let trust = moto.iam_role_trust_policy("cfn-role");
+    assert!(
+        trust.contains("aud-2") && !trust.contains("aud-1"),
+        "{trust}"
+    );
+    assert_eq!(
+        moto.iam_attached_policy_arns("cfn-role"),
+        ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    );
+    assert!(moto.iam_inline_policy_names("cfn-role").is_empty());
+
+    moto.query("cloudformation", "DeleteStack", &[("StackName", "trust")]);
+    assert!(moto.iam_role_names().is_empty());
+    assert!(moto.iam_oidc_provider_arns().is_empty());
+}
+
+#[test]
+fn acc_moto_ext_web_identity_is_validated() {
+    skip_unless_acc!();
+    let (moto, _dir) = start();
+    let issuer = "https://issuer.example/wi/";
+    let arn = create_provider(&moto, issuer, "aud-ok");
+    let trust = web_identity_trust(&arn, "issuer.example/wi/", "aud-ok", "Session_1");
+    moto.query(
+        "iam",
+        "CreateRole",
+        &[("RoleName", "wi"), ("AssumeRolePolicyDocument", &trust)],
+    );
+    let role_arn = format!("arn:aws:iam::{}:role/wi", moto.account_id());
+    let assume = |aud: &str, session: &str| {
+        moto.query_status(
+            "sts",
+            "AssumeRoleWithWebIdentity",
+            &[
+                ("RoleArn", &role_arn),
+                ("RoleSessionName", session),
+                ("WebIdentityToken", &token(issuer, aud)),
+            ],
+        )
+    };
+    let (status, body) = assume("aud-wrong", "Session_1");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("<Code>InvalidIdentityToken</Code>"), "{body}");
+    assert!(body.contains("Incorrect token audience"), "{body}");
+
+    let (status, body) = assume("aud-ok", "Other_Session");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+    assert!(body.contains("Not authorized to perform sts:AssumeRoleWithWebIdentity"));
+
+    let (status, body) = moto.query_status(
+        "sts",
+        "AssumeRoleWithWebIdentity",
+        &[
+            ("RoleArn", &role_arn),
+            ("RoleSessionName", "Session_1"),
+            (
+                "WebIdentityToken",
+                &token("https://unknown.example/", "aud-ok"),
+            ),
+        ],
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("No OpenIDConnect provider found"), "{body}");
+
+    let (status, body) = assume("aud-ok", "Session_1");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<AccessKeyId>"), "{body}");
+}
+
+#[test]
+fn acc_moto_ext_throttling_injection() {
+    skip_unless_acc!();
+    let (moto, _dir) = start();
+    moto.reset_calls();
+    let rule = moto.add_fault(json!({"service": "iam", "action": "ListRoles", "count": 2}));
+    assert_eq!(rule["remaining"], 2);
+    for _ in 0..2 {
+        let (status, body) = moto.query_status("iam", "ListRoles", &[]);
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("<Code>Throttling</Code>"), "{body}");
+        assert!(body.starts_with("<ErrorResponse"), "{body}");
+    }
+    let (status, body) = moto.query_status("iam", "ListRoles", &[]);
+    assert_eq!(status, 200, "fault must stop after its count: {body}");
+    // Other actions of the service were never affected.
+    assert_eq!(
+        moto.query_status("iam", "ListOpenIDConnectProviders", &[])
+            .0,
+        200
+    );
+    assert_eq!(moto.call_count("iam", "ListRoles"), 3);
+
+    // JSON-protocol services get their own error shape.
+    moto.add_fault(json!({"service": "organizations", "count": 1}));
+    let http = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http client");
+    let call = || {
+        http.post(format!("{}/", moto.url()))
+            .header("X-Amz-Target", "AWSOrganizationsV20161128.DescribeOrganization")
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIATEST/20260101/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .body("{}")
+            .send()
+            .expect("organizations call")
+    };
+    let resp = call();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: serde_json::Value = resp.json().expect("JSON error body");
+    assert_eq!(body["__type"], "ThrottlingException");
+    let body: serde_json::Value = call().json().expect("JSON body");
+    assert_ne!(body["__type"], "ThrottlingException", "{body}");
+
+    moto.clear_faults();
+    assert_eq!(moto.faults(), json!([]));
+}
+
+#[test]
+fn acc_moto_ext_self_check_passes() {
+    skip_unless_acc!();
+    let (moto, _dir) = start();
+    let report = moto.self_check();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["moto_version"], "5.2.5");
+    let patches = report["patches"].as_array().cloned().unwrap_or_default();
+    for p in ["iam_oidc", "cfn_iam", "sts_web_identity", "faults"] {
+        assert!(patches.iter().any(|x| x == p), "{p} missing from {report}");
+    }
+    // AWS-managed policies are loaded (templates attach them by ARN).
+    let (status, body) = moto.query_status(
+        "iam",
+        "GetPolicy",
+        &[("PolicyArn", "arn:aws:iam::aws:policy/SecurityAudit")],
+    );
+    assert_eq!(status, 200, "{body}");
+}
