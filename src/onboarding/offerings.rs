@@ -116,8 +116,12 @@ pub fn offerings(plans: &PlanSet, role_arns: &BTreeMap<RoleKey, String>) -> Vec<
     }
     if let Some(s) = &plans.servers {
         let va = match s.vulnerability_assessment {
-            VulnerabilityAssessment::MdeTvm => json!({"enabled": true, "configuration": {"type": "TVM"}}),
-            VulnerabilityAssessment::Qualys => json!({"enabled": true, "configuration": {"type": "Qualys"}}),
+            VulnerabilityAssessment::MdeTvm => {
+                json!({"enabled": true, "configuration": {"type": "TVM"}})
+            }
+            VulnerabilityAssessment::Qualys => {
+                json!({"enabled": true, "configuration": {"type": "Qualys"}})
+            }
             VulnerabilityAssessment::None => json!({"enabled": false}),
         };
         let plan = match s.plan {
@@ -175,10 +179,7 @@ pub fn offerings_json(plans: &PlanSet, role_arns: &BTreeMap<RoleKey, String>) ->
 
 /// Replaces every role-ARN placeholder in an offerings document with the ARN from `role_arns`;
 /// returns the keys whose placeholder is still there because no ARN was given.
-pub fn fill_role_arns(
-    offerings: &mut Json,
-    role_arns: &BTreeMap<RoleKey, String>,
-) -> Vec<RoleKey> {
+pub fn fill_role_arns(offerings: &mut Json, role_arns: &BTreeMap<RoleKey, String>) -> Vec<RoleKey> {
     let mut missing = Vec::new();
     fill(offerings, role_arns, &mut missing);
     missing.sort();

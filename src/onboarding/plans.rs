@@ -274,16 +274,10 @@ impl PlanSet {
             )
             .unwrap_or(Access::Default),
         };
-        let defender_cspm = spec
-            .defender_cspm
-            .as_ref()
-            .map(|s| cspm(s, &mut issues));
+        let defender_cspm = spec.defender_cspm.as_ref().map(|s| cspm(s, &mut issues));
         let servers = spec.servers.as_ref().map(|s| servers(s, &mut issues));
-        let containers = spec
-            .containers
-            .as_ref()
-            .map(|s| containers(s, &mut issues));
-        let databases = spec.databases.as_ref().map(|s| DatabasesSpec::resolve(s));
+        let containers = spec.containers.as_ref().map(|s| containers(s, &mut issues));
+        let databases = spec.databases.as_ref().map(DatabasesSpec::resolve);
         let role_names = role_names(&spec.role_names, &mut issues);
         if issues.is_empty() {
             Ok(PlanSet {
@@ -479,12 +473,12 @@ fn tag(key: &str, value: &str) -> Result<(), String> {
         return Err(format!("tag key {key:?} must be 1 to 128 characters"));
     }
     if key.to_ascii_lowercase().starts_with("aws:") {
-        return Err(format!(
-            "tag key {key:?} uses the reserved prefix \"aws:\""
-        ));
+        return Err(format!("tag key {key:?} uses the reserved prefix \"aws:\""));
     }
     if value.chars().count() > 256 {
-        return Err(format!("the value of tag {key:?} is longer than 256 characters"));
+        return Err(format!(
+            "the value of tag {key:?} is longer than 256 characters"
+        ));
     }
     if !allowed(key) || !allowed(value) {
         return Err(format!(
@@ -511,7 +505,10 @@ fn role_names(
             issues.push(InputIssue::new(
                 path,
                 "Unknown role key",
-                format!("{key_text:?} is not a role key; use one of {}", keys.join(", ")),
+                format!(
+                    "{key_text:?} is not a role key; use one of {}",
+                    keys.join(", ")
+                ),
             ));
             continue;
         };

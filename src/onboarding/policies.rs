@@ -34,10 +34,7 @@ pub(crate) fn managed_policies(key: RoleKey, access: Access) -> &'static [&'stat
 /// Name of role `key`'s inline policy.
 pub(crate) fn inline_policy_name(key: RoleKey) -> String {
     let logical = key.logical_id();
-    format!(
-        "DefenderForCloud{}Policy",
-        logical.trim_end_matches("Role")
-    )
+    format!("DefenderForCloud{}Policy", logical.trim_end_matches("Role"))
 }
 
 fn doc(statements: Vec<Json>) -> Json {
@@ -62,7 +59,10 @@ const DEFENDER_STREAMS: [&str; 2] = [
     "arn:aws:firehose:*:*:deliverystream/azuredefender-*",
     "arn:aws:firehose:*:*:deliverystream/ms-defender-*",
 ];
-const DEFENDER_QUEUES: [&str; 2] = ["arn:aws:sqs:*:*:azuredefender-*", "arn:aws:sqs:*:*:ms-defender-*"];
+const DEFENDER_QUEUES: [&str; 2] = [
+    "arn:aws:sqs:*:*:azuredefender-*",
+    "arn:aws:sqs:*:*:ms-defender-*",
+];
 
 /// Inline policy document of role `key`, or `None` when managed policies suffice.
 /// `names` gives the name of any role in the plan set (for `iam:PassRole` / `sts:AssumeRole`).
@@ -148,8 +148,14 @@ pub(crate) fn inline_policy(
                     json!(DEFENDER_BUCKETS),
                     json!(DEFENDER_STREAMS),
                     json!([
-                        format!("arn:aws:iam::*:role/{}", names(RoleKey::ContainersCloudwatchToKinesis)),
-                        format!("arn:aws:iam::*:role/{}", names(RoleKey::ContainersKinesisToS3)),
+                        format!(
+                            "arn:aws:iam::*:role/{}",
+                            names(RoleKey::ContainersCloudwatchToKinesis)
+                        ),
+                        format!(
+                            "arn:aws:iam::*:role/{}",
+                            names(RoleKey::ContainersKinesisToS3)
+                        ),
                     ]),
                 )
             } else {
@@ -169,15 +175,50 @@ pub(crate) fn inline_policy(
                     ],
                     json!("*"),
                 ),
-                allow("LogQueues", &["sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue"], queues),
-                allow("LogBuckets", &["s3:CreateBucket", "s3:PutBucketNotification", "s3:PutBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration"], buckets),
-                allow("LogStreams", &["firehose:CreateDeliveryStream", "firehose:DescribeDeliveryStream", "firehose:TagDeliveryStream"], streams),
+                allow(
+                    "LogQueues",
+                    &[
+                        "sqs:CreateQueue",
+                        "sqs:GetQueueAttributes",
+                        "sqs:SetQueueAttributes",
+                        "sqs:TagQueue",
+                    ],
+                    queues,
+                ),
+                allow(
+                    "LogBuckets",
+                    &[
+                        "s3:CreateBucket",
+                        "s3:PutBucketNotification",
+                        "s3:PutBucketPolicy",
+                        "s3:PutEncryptionConfiguration",
+                        "s3:PutLifecycleConfiguration",
+                    ],
+                    buckets,
+                ),
+                allow(
+                    "LogStreams",
+                    &[
+                        "firehose:CreateDeliveryStream",
+                        "firehose:DescribeDeliveryStream",
+                        "firehose:TagDeliveryStream",
+                    ],
+                    streams,
+                ),
                 allow("PassPipelineRoles", &["iam:PassRole"], pass),
             ]
         }
         RoleKey::ContainersDataCollection => vec![
-            allow("ReadAuditLogQueues", &["sqs:DeleteMessage", "sqs:ReceiveMessage"], json!(DEFENDER_QUEUES)),
-            allow("ReadAuditLogObjects", &["s3:GetBucketLocation", "s3:GetObject"], json!(DEFENDER_BUCKETS)),
+            allow(
+                "ReadAuditLogQueues",
+                &["sqs:DeleteMessage", "sqs:ReceiveMessage"],
+                json!(DEFENDER_QUEUES),
+            ),
+            allow(
+                "ReadAuditLogObjects",
+                &["s3:GetBucketLocation", "s3:GetObject"],
+                json!(DEFENDER_BUCKETS),
+            ),
         ],
         RoleKey::ContainersCloudwatchToKinesis => {
             let actions: &[&str] = if lp {
@@ -185,7 +226,11 @@ pub(crate) fn inline_policy(
             } else {
                 &["firehose:*"]
             };
-            vec![allow("WriteAuditLogStreams", actions, json!(DEFENDER_STREAMS))]
+            vec![allow(
+                "WriteAuditLogStreams",
+                actions,
+                json!(DEFENDER_STREAMS),
+            )]
         }
         RoleKey::ContainersKinesisToS3 => {
             let actions: &[&str] = if lp {
@@ -200,7 +245,11 @@ pub(crate) fn inline_policy(
             } else {
                 &["s3:*"]
             };
-            vec![allow("WriteAuditLogObjects", actions, json!(DEFENDER_BUCKETS))]
+            vec![allow(
+                "WriteAuditLogObjects",
+                actions,
+                json!(DEFENDER_BUCKETS),
+            )]
         }
         RoleKey::ContainersImageAssessment => return None,
         RoleKey::ContainersAgentlessDiscoveryK8s => {
@@ -240,7 +289,17 @@ pub(crate) fn inline_policy(
                 json!("*")
             };
             vec![
-                allow("ReadTrails", &["cloudtrail:DescribeTrails", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "s3:GetBucketLocation", "s3:ListBucket"], json!("*")),
+                allow(
+                    "ReadTrails",
+                    &[
+                        "cloudtrail:DescribeTrails",
+                        "cloudtrail:GetTrail",
+                        "cloudtrail:GetTrailStatus",
+                        "s3:GetBucketLocation",
+                        "s3:ListBucket",
+                    ],
+                    json!("*"),
+                ),
                 allow("ReadTrailObjects", &["s3:GetObject"], objects),
             ]
         }
@@ -253,22 +312,49 @@ pub(crate) fn inline_policy(
 fn scanner(lp: bool) -> Vec<Json> {
     let describe = allow(
         "DescribeDisks",
-        &["ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "kms:DescribeKey", "kms:ListKeys"],
+        &[
+            "ec2:DescribeInstances",
+            "ec2:DescribeSnapshots",
+            "ec2:DescribeVolumes",
+            "kms:DescribeKey",
+            "kms:ListKeys",
+        ],
         json!("*"),
     );
     let create = allow(
         "CreateSnapshots",
-        &["ec2:CopySnapshot", "ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags"],
+        &[
+            "ec2:CopySnapshot",
+            "ec2:CreateSnapshot",
+            "ec2:CreateSnapshots",
+            "ec2:CreateTags",
+        ],
         json!("*"),
     );
     let own = ["ec2:DeleteSnapshot", "ec2:ModifySnapshotAttribute"];
-    let kms = ["kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"];
+    let kms = [
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+    ];
     if lp {
         vec![
             describe,
             create,
-            allow_if("ManageOwnSnapshots", &own, json!("*"), json!({"StringLike": {DEFENDER_TAG: "*"}})),
-            allow_if("UseKeysThroughEc2", &kms, json!("*"), json!({"StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}})),
+            allow_if(
+                "ManageOwnSnapshots",
+                &own,
+                json!("*"),
+                json!({"StringLike": {DEFENDER_TAG: "*"}}),
+            ),
+            allow_if(
+                "UseKeysThroughEc2",
+                &kms,
+                json!("*"),
+                json!({"StringLike": {"kms:ViaService": "ec2.*.amazonaws.com"}}),
+            ),
         ]
     } else {
         vec![
@@ -276,7 +362,17 @@ fn scanner(lp: bool) -> Vec<Json> {
             create,
             allow("ManageSnapshots", &own, json!("*")),
             allow("UseKeys", &kms, json!("*")),
-            allow("ManageScanKeys", &["kms:CreateKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:TagResource"], json!("*")),
+            allow(
+                "ManageScanKeys",
+                &[
+                    "kms:CreateKey",
+                    "kms:EnableKeyRotation",
+                    "kms:GetKeyPolicy",
+                    "kms:PutKeyPolicy",
+                    "kms:TagResource",
+                ],
+                json!("*"),
+            ),
         ]
     }
 }
@@ -285,12 +381,25 @@ fn scanner(lp: bool) -> Vec<Json> {
 fn dspm(lp: bool) -> Vec<Json> {
     let read = allow(
         "DescribeDatabases",
-        &["kms:ListAliases", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:DescribeDBSnapshots"],
+        &[
+            "kms:ListAliases",
+            "rds:DescribeDBClusterSnapshots",
+            "rds:DescribeDBClusters",
+            "rds:DescribeDBInstances",
+            "rds:DescribeDBSnapshots",
+        ],
         json!("*"),
     );
     let copy = allow(
         "CopySnapshots",
-        &["kms:CreateAlias", "kms:CreateKey", "kms:TagResource", "rds:AddTagsToResource", "rds:CopyDBClusterSnapshot", "rds:CopyDBSnapshot"],
+        &[
+            "kms:CreateAlias",
+            "kms:CreateKey",
+            "kms:TagResource",
+            "rds:AddTagsToResource",
+            "rds:CopyDBClusterSnapshot",
+            "rds:CopyDBSnapshot",
+        ],
         json!("*"),
     );
     let own = [
@@ -304,7 +413,16 @@ fn dspm(lp: bool) -> Vec<Json> {
         "rds:ModifyDBSnapshotAttribute",
     ];
     if lp {
-        vec![read, copy, allow_if("ManageOwnCopies", &own, json!("*"), json!({"StringLike": {DEFENDER_TAG: "*"}}))]
+        vec![
+            read,
+            copy,
+            allow_if(
+                "ManageOwnCopies",
+                &own,
+                json!("*"),
+                json!({"StringLike": {DEFENDER_TAG: "*"}}),
+            ),
+        ]
     } else {
         vec![read, copy, allow("ManageCopies", &own, json!("*"))]
     }

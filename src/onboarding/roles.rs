@@ -341,7 +341,11 @@ fn arn_fields(plans: &PlanSet) -> BTreeMap<RoleKey, BTreeSet<ArnField>> {
             add(RoleKey::ContainersImageAssessment, DefenderCspmAws, IMAGES);
         }
         if c.agentless_kubernetes_discovery {
-            add(RoleKey::ContainersAgentlessDiscoveryK8s, DefenderCspmAws, K8S);
+            add(
+                RoleKey::ContainersAgentlessDiscoveryK8s,
+                DefenderCspmAws,
+                K8S,
+            );
         }
     }
     if let Some(s) = &plans.servers {

@@ -159,9 +159,9 @@ fn trust_document(
         customer_issuer: String::new(),
         session_name: json!({"Fn::Sub": format!("{SESSION_NAME_PREFIX}${{{TENANT_PARAMETER}}}")}),
         account_id: json!({"Ref": "AWS::AccountId"}),
-        role_arn: Box::new(|name| {
-            json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}")})
-        }),
+        role_arn: Box::new(
+            |name| json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}")}),
+        ),
         role_name: Box::new(names),
     };
     document(role, &refs)
