@@ -30,6 +30,15 @@ fn computed(name: &str, ty: Type, description: &str) -> Attribute {
     Attribute::new(name, ty).computed().description(description)
 }
 
+/// The computed attributes, for when they cannot be computed yet.
+const OUTPUT_NAMES: [&str; 5] = [
+    "id",
+    "offerings",
+    "aws_roles",
+    "cloudformation_template",
+    "cloudformation_stackset_template",
+];
+
 /// The computed attributes for `plans`.
 fn outputs(plans: &PlanSet) -> [(&'static str, Value); 5] {
     let (single, stackset) = inputs::templates(plans, None);
@@ -116,10 +125,19 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
         if plan.planned.is_null() {
             return;
         }
-        // Recomputed even when the configuration is unchanged, so that a provider upgrade that
-        // changes the product knowledge shows up as a plan rather than hiding behind old state.
-        if let Some(planned) = complete(&plan.planned, diags) {
-            plan.planned = planned;
+        // Planned from the configuration, not from Terraform's proposal: Terraform 1.0 proposes
+        // the prior block for a single nested block removed from the configuration. Recomputed
+        // even when nothing changed, so that a provider upgrade that changes the product
+        // knowledge shows up as a plan rather than hiding behind old state.
+        match complete(&plan.config, diags) {
+            Some(planned) => plan.planned = planned,
+            None => {
+                let mut planned = plan.config.clone();
+                for name in OUTPUT_NAMES {
+                    planned.set_attr(name, Value::Unknown);
+                }
+                plan.planned = planned;
+            }
         }
     }
 
@@ -173,5 +191,109 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
             }
         };
         complete(&value, diags)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::protocol::AttrPath;
+
+    /// A configuration value shaped by the schema: every attribute and block present, null.
+    fn config(set: &[(&str, Value)]) -> Value {
+        let ty = DefenderPlanSetResource.schema().value_type();
+        let mut v = json::decode(b"{}", &ty).unwrap();
+        for (k, val) in set {
+            v.set_attr(k, val.clone());
+        }
+        v
+    }
+
+    fn servers(plan: Value) -> Value {
+        let ty = DefenderPlanSetResource.schema().value_type();
+        let mut v = json::decode(br#"{"servers":{}}"#, &ty)
+            .unwrap()
+            .get("servers")
+            .clone();
+        v.set_attr("plan", plan);
+        v
+    }
+
+    async fn plan(cfg: Value, prior: Option<Value>) -> (PlanContext, Diagnostics) {
+        let mut ctx = PlanContext {
+            prior,
+            planned: cfg.clone(),
+            config: cfg,
+            requires_replace: Vec::new(),
+        };
+        let mut diags = Diagnostics::new();
+        DefenderPlanSetResource
+            .modify_plan(None, &mut ctx, &mut diags)
+            .await;
+        (ctx, diags)
+    }
+
+    #[tokio::test]
+    async fn known_config_plans_known_outputs() {
+        let (ctx, diags) = plan(config(&[("servers", servers("P1".into()))]), None).await;
+        assert!(diags.is_empty());
+        for name in OUTPUT_NAMES {
+            assert!(ctx.planned.get(name).is_fully_known(), "{name}");
+        }
+        let roles = ctx.planned.get("aws_roles").as_list().unwrap();
+        let names: Vec<&str> = roles
+            .iter()
+            .filter_map(|r| r.get("name").as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "CspmMonitorAws",
+                "DefenderForCloud-DefenderForServers",
+                "DefenderForCloud-ArcAutoProvisioning"
+            ]
+        );
+        assert_eq!(
+            roles[0].get("audience").as_str(),
+            Some("api://4d8bed1f-eee7-4d8e-b0dc-8462049a4479")
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_config_leaves_outputs_unknown() {
+        let (ctx, diags) = plan(config(&[("servers", servers(Value::Unknown))]), None).await;
+        assert!(diags.is_empty());
+        for name in OUTPUT_NAMES {
+            assert!(ctx.planned.get(name).is_unknown(), "{name}");
+        }
+        assert!(ctx.planned.get("servers").get("plan").is_unknown());
+    }
+
+    #[tokio::test]
+    async fn removed_block_is_planned_absent() {
+        let (before, _) = plan(config(&[("servers", servers("P2".into()))]), None).await;
+        // Terraform 1.0 proposes the prior block; the plan must follow the configuration.
+        let mut ctx = PlanContext {
+            prior: Some(before.planned.clone()),
+            planned: before.planned.clone(),
+            config: config(&[]),
+            requires_replace: Vec::new(),
+        };
+        let mut diags = Diagnostics::new();
+        DefenderPlanSetResource
+            .modify_plan(None, &mut ctx, &mut diags)
+            .await;
+        assert!(ctx.planned.get("servers").is_null());
+        assert_ne!(ctx.planned.get("id"), before.planned.get("id"));
+    }
+
+    #[test]
+    fn invalid_input_is_reported_on_its_attribute() {
+        let mut diags = Diagnostics::new();
+        DefenderPlanSetResource.validate(&config(&[("servers", servers("P3".into()))]), &mut diags);
+        let d = diags.iter().next().expect("a diagnostic");
+        assert_eq!(d.summary, "Unsupported value");
+        assert_eq!(d.attribute, Some(AttrPath::root("servers").attr("plan")));
     }
 }
