@@ -439,3 +439,37 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[test]
+fn acc_aws_onboarding_template_example() {
+    skip_unless_acc!();
+    let emulators = Emulators::start();
+    let hcl = common::config(&common::example(
+        "data-sources/multicloud_aws_onboarding_template/data-source.tf",
+    ));
+    let ws = TerraformWorkspace::new(&emulators, &hcl, Install::DevOverrides);
+    ws.apply();
+    let out = ws.output_json();
+    let template: Value =
+        serde_json::from_str(out["template"]["value"].as_str().expect("template")).expect("JSON");
+    let mut resources: Vec<&String> = template["Resources"]
+        .as_object()
+        .expect("resources")
+        .keys()
+        .collect();
+    resources.sort();
+    assert_eq!(
+        resources,
+        [
+            "ArcAutoProvisioningRole",
+            "CspmMonitorRole",
+            "DefenderForServersRole",
+            "MicrosoftOidcProvider"
+        ]
+    );
+    assert_eq!(
+        template["Parameters"]["CustomerTenantId"]["Default"],
+        "00000000-0000-0000-0000-000000000000"
+    );
+    ws.plan_expect_empty();
+}
