@@ -2,8 +2,11 @@
 //! values into calls on the cloud clients and the onboarding domain, and cloud errors into
 //! diagnostics with attribute paths.
 
+mod aws_onboarding_template;
 mod caller_identity;
 mod clients;
+mod defender_plan_set;
+mod defender_plan_set_schema;
 pub mod docgen;
 mod docs;
 mod errors;
@@ -13,7 +16,9 @@ mod provider_config;
 mod resource_provider_registration;
 mod validators;
 
+pub use aws_onboarding_template::AwsOnboardingTemplateDataSource;
 pub use caller_identity::CallerIdentityDataSource;
 pub use clients::ProviderClients;
+pub use defender_plan_set::DefenderPlanSetResource;
 pub use provider::{MulticloudProvider, provider_schema};
 pub use resource_provider_registration::ResourceProviderRegistrationResource;

@@ -9,8 +9,10 @@ use crate::protocol::{
     Attribute, Block, DataSource, Diagnostics, NestedBlock, Provider, Resource, Schema, Value,
 };
 
+use super::aws_onboarding_template::AwsOnboardingTemplateDataSource;
 use super::caller_identity::CallerIdentityDataSource;
 use super::clients::ProviderClients;
+use super::defender_plan_set::DefenderPlanSetResource;
 use super::docs;
 use super::provider_config;
 use super::resource_provider_registration::ResourceProviderRegistrationResource;
@@ -42,11 +44,17 @@ impl Provider for MulticloudProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderClients>>> {
-        vec![Arc::new(ResourceProviderRegistrationResource)]
+        vec![
+            Arc::new(ResourceProviderRegistrationResource),
+            Arc::new(DefenderPlanSetResource),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderClients>>> {
-        vec![Arc::new(CallerIdentityDataSource)]
+        vec![
+            Arc::new(CallerIdentityDataSource),
+            Arc::new(AwsOnboardingTemplateDataSource),
+        ]
     }
 }
 

@@ -1,0 +1,299 @@
+//! `multicloud_defender_plan_set`: a validated, reusable declaration of the Defender plans an AWS
+//! account gets. Nothing remote: every output is computed at plan time from the configuration,
+//! so resources that consume it see known values and a plan change shows the exact diff.
+
+use async_trait::async_trait;
+
+use crate::onboarding::{self, PlanSet};
+use crate::protocol::{
+    Attribute, Block, Diagnostics, PlanContext, Resource, Schema, Type, Value, json,
+};
+
+use super::clients::ProviderClients;
+use super::defender_plan_set_schema as inputs;
+
+/// The `multicloud_defender_plan_set` resource.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DefenderPlanSetResource;
+
+const DESCRIPTION: &str = "A validated, reusable declaration of the Microsoft Defender for Cloud plans \
+for AWS accounts: Foundational CSPM (always on), Defender CSPM, Defender for Servers, Defender for \
+Containers and Defender for Databases, with their options and the access mode. It creates nothing \
+remote. It computes what the onboarding needs: the security connector's `offerings`, the IAM roles \
+the plans need (`aws_roles`: name, audience, permissions) and the CloudFormation templates a portal \
+user would download. All outputs are known at plan time when the configuration is, so a change of \
+plans shows exactly which roles and offerings change. One plan set can serve many accounts.\n\n\
+Import takes the plan set's configuration as JSON (the blocks and attributes as in HCL), since \
+there is no remote object to read it from.";
+
+fn computed(name: &str, ty: Type, description: &str) -> Attribute {
+    Attribute::new(name, ty).computed().description(description)
+}
+
+/// The computed attributes, for when they cannot be computed yet.
+const OUTPUT_NAMES: [&str; 5] = [
+    "id",
+    "offerings",
+    "aws_roles",
+    "cloudformation_template",
+    "cloudformation_stackset_template",
+];
+
+/// The computed attributes for `plans`.
+fn outputs(plans: &PlanSet) -> [(&'static str, Value); 5] {
+    let (single, stackset) = inputs::templates(plans, None);
+    [
+        ("id", Value::from(plans.id())),
+        (
+            "offerings",
+            Value::from(onboarding::offerings_json(plans, &Default::default())),
+        ),
+        ("aws_roles", inputs::roles_value(plans)),
+        ("cloudformation_template", Value::from(single)),
+        ("cloudformation_stackset_template", Value::from(stackset)),
+    ]
+}
+
+/// `value` with its computed attributes filled in from its inputs, or `None` (with
+/// diagnostics) when the inputs are invalid or not known yet.
+fn complete(value: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    let plans = inputs::plan_set(value, diags)?;
+    let mut out = value.clone();
+    for (name, v) in outputs(&plans) {
+        out.set_attr(name, v);
+    }
+    Some(out)
+}
+
+#[async_trait]
+impl Resource<ProviderClients> for DefenderPlanSetResource {
+    fn type_name(&self) -> &'static str {
+        "multicloud_defender_plan_set"
+    }
+
+    fn schema(&self) -> Schema {
+        let block = inputs::input_schema(Block::new().description(DESCRIPTION))
+            .attribute(computed(
+                "id",
+                Type::String,
+                "A stable hash of the normalised plan set (`dps-` and 16 hex digits): equal plan sets, \
+                 defaults written out or not, have equal ids.",
+            ))
+            .attribute(computed(
+                "offerings",
+                Type::String,
+                "The `offerings` array of the `Microsoft.Security/securityConnectors` AWS connector \
+                 (api-version `2024-08-01-preview`), as canonical JSON. Each role ARN is the placeholder \
+                 `<role_arn:KEY>` (KEY as in `aws_roles`), which the security connector replaces with \
+                 the real ARN.",
+            ))
+            .attribute(computed(
+                "aws_roles",
+                Type::list(inputs::role_type()),
+                "The IAM roles the plans need: `key`, `name`, `trust` (`web_identity`, \
+                 `web_identity_and_external_account`, `aws_service`, `customer_tenant_oidc` or \
+                 `assumed_by_role`), `audience` (the token audience the trust requires, null when not \
+                 federated), `offerings` and `arn_fields` (the connector fields that take the role's \
+                 ARN), `managed_policy_arns`, `inline_policy_name` and `inline_policy` (JSON).",
+            ))
+            .attribute(computed(
+                "cloudformation_template",
+                Type::String,
+                "The CloudFormation template (JSON) that creates the OIDC provider and the roles in one \
+                 account, as the portal's download does. The customer's Entra ID tenant is its \
+                 `CustomerTenantId` parameter.",
+            ))
+            .attribute(computed(
+                "cloudformation_stackset_template",
+                Type::String,
+                "The same objects as a StackSet template for an organization's member accounts (no \
+                 outputs).",
+            ));
+        Schema::new(block)
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let _ = inputs::plan_set(config, diags);
+    }
+
+    async fn modify_plan(
+        &self,
+        _clients: Option<&ProviderClients>,
+        plan: &mut PlanContext,
+        diags: &mut Diagnostics,
+    ) {
+        if plan.planned.is_null() {
+            return;
+        }
+        // Planned from the configuration, not from Terraform's proposal: Terraform 1.0 proposes
+        // the prior block for a single nested block removed from the configuration. Recomputed
+        // even when nothing changed, so that a provider upgrade that changes the product
+        // knowledge shows up as a plan rather than hiding behind old state.
+        match complete(&plan.config, diags) {
+            Some(planned) => plan.planned = planned,
+            None => {
+                let mut planned = plan.config.clone();
+                for name in OUTPUT_NAMES {
+                    planned.set_attr(name, Value::Unknown);
+                }
+                plan.planned = planned;
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        _clients: &ProviderClients,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        complete(planned, diags)
+    }
+
+    async fn read(
+        &self,
+        _clients: &ProviderClients,
+        current: &Value,
+        _diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        Some(current.clone())
+    }
+
+    async fn update(
+        &self,
+        _clients: &ProviderClients,
+        _prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        complete(planned, diags)
+    }
+
+    async fn delete(&self, _clients: &ProviderClients, _state: &Value, _diags: &mut Diagnostics) {}
+
+    async fn import(
+        &self,
+        _clients: &ProviderClients,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let ty = self.schema().value_type();
+        let value = match json::decode(id.as_bytes(), &ty) {
+            Ok(v) if matches!(v, Value::Object(_)) => v,
+            Ok(_) | Err(_) => {
+                diags.error(
+                    "Invalid import id",
+                    "A plan set exists only in configuration, so it is imported from its configuration \
+                     written as JSON, for example:\n  terraform import multicloud_defender_plan_set.std \
+                     '{\"access\":\"default\",\"servers\":{\"plan\":\"P2\"}}'",
+                );
+                return None;
+            }
+        };
+        complete(&value, diags)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::protocol::AttrPath;
+
+    /// A configuration value shaped by the schema: every attribute and block present, null.
+    fn config(set: &[(&str, Value)]) -> Value {
+        let ty = DefenderPlanSetResource.schema().value_type();
+        let mut v = json::decode(b"{}", &ty).unwrap();
+        for (k, val) in set {
+            v.set_attr(k, val.clone());
+        }
+        v
+    }
+
+    fn servers(plan: Value) -> Value {
+        let ty = DefenderPlanSetResource.schema().value_type();
+        let mut v = json::decode(br#"{"servers":{}}"#, &ty)
+            .unwrap()
+            .get("servers")
+            .clone();
+        v.set_attr("plan", plan);
+        v
+    }
+
+    async fn plan(cfg: Value, prior: Option<Value>) -> (PlanContext, Diagnostics) {
+        let mut ctx = PlanContext {
+            prior,
+            planned: cfg.clone(),
+            config: cfg,
+            requires_replace: Vec::new(),
+        };
+        let mut diags = Diagnostics::new();
+        DefenderPlanSetResource
+            .modify_plan(None, &mut ctx, &mut diags)
+            .await;
+        (ctx, diags)
+    }
+
+    #[tokio::test]
+    async fn known_config_plans_known_outputs() {
+        let (ctx, diags) = plan(config(&[("servers", servers("P1".into()))]), None).await;
+        assert!(diags.is_empty());
+        for name in OUTPUT_NAMES {
+            assert!(ctx.planned.get(name).is_fully_known(), "{name}");
+        }
+        let roles = ctx.planned.get("aws_roles").as_list().unwrap();
+        let names: Vec<&str> = roles
+            .iter()
+            .filter_map(|r| r.get("name").as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "CspmMonitorAws",
+                "DefenderForCloud-DefenderForServers",
+                "DefenderForCloud-ArcAutoProvisioning"
+            ]
+        );
+        assert_eq!(
+            roles[0].get("audience").as_str(),
+            Some("api://4d8bed1f-eee7-4d8e-b0dc-8462049a4479")
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_config_leaves_outputs_unknown() {
+        let (ctx, diags) = plan(config(&[("servers", servers(Value::Unknown))]), None).await;
+        assert!(diags.is_empty());
+        for name in OUTPUT_NAMES {
+            assert!(ctx.planned.get(name).is_unknown(), "{name}");
+        }
+        assert!(ctx.planned.get("servers").get("plan").is_unknown());
+    }
+
+    #[tokio::test]
+    async fn removed_block_is_planned_absent() {
+        let (before, _) = plan(config(&[("servers", servers("P2".into()))]), None).await;
+        // Terraform 1.0 proposes the prior block; the plan must follow the configuration.
+        let mut ctx = PlanContext {
+            prior: Some(before.planned.clone()),
+            planned: before.planned.clone(),
+            config: config(&[]),
+            requires_replace: Vec::new(),
+        };
+        let mut diags = Diagnostics::new();
+        DefenderPlanSetResource
+            .modify_plan(None, &mut ctx, &mut diags)
+            .await;
+        assert!(ctx.planned.get("servers").is_null());
+        assert_ne!(ctx.planned.get("id"), before.planned.get("id"));
+    }
+
+    #[test]
+    fn invalid_input_is_reported_on_its_attribute() {
+        let mut diags = Diagnostics::new();
+        DefenderPlanSetResource.validate(&config(&[("servers", servers("P3".into()))]), &mut diags);
+        let d = diags.iter().next().expect("a diagnostic");
+        assert_eq!(d.summary, "Unsupported value");
+        assert_eq!(d.attribute, Some(AttrPath::root("servers").attr("plan")));
+    }
+}
