@@ -61,6 +61,10 @@ fn plan_block(
         let prior_nested = prior.map(|p| p.get(name));
         let current = planned.get(name).clone();
         let new = match (nested.nesting, current) {
+            // Blocks are never computed, so a single block absent from the configuration is
+            // absent from the plan, whatever Terraform proposed from prior state (1.0 proposes
+            // the old block, then rejects a plan that keeps it).
+            (Nesting::Single, _) if cfg.is_null() => Value::Null,
             (Nesting::Single | Nesting::Group, v) => {
                 plan_block(&nested.block, cfg, v, prior_nested, mark)
             }
@@ -293,6 +297,24 @@ mod tests {
         assert_eq!(plan.planned.get("id").as_str(), Some("i-1"));
         assert!(plan.planned.get("etag").is_unknown());
         assert!(plan.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn single_block_removed_from_config_is_planned_absent() {
+        let block = Block::new()
+            .attribute(Attribute::string("name").required())
+            .block(NestedBlock::single(
+                "extra",
+                Block::new().attribute(Attribute::string("flag").optional()),
+            ));
+        let prior = Value::object([
+            ("name", Value::from("a")),
+            ("extra", Value::object([("flag", Value::from("on"))])),
+        ]);
+        let config = Value::object([("name", Value::from("a")), ("extra", Value::Null)]);
+        let planned = plan(&block, Some(&prior), &config, &prior).planned;
+        assert_eq!(planned.get("extra"), &Value::Null);
+        assert_eq!(planned.get("name"), &Value::from("a"));
     }
 
     #[test]
