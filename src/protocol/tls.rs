@@ -18,7 +18,10 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use rustls_pki_types::pem::PemObject as _;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls_pki_types::{
+    AlgorithmIdentifier, CertificateDer, InvalidSignature, PrivateKeyDer, PrivatePkcs8KeyDer,
+    SignatureVerificationAlgorithm, UnixTime, alg_id,
+};
 use tokio_rustls::TlsAcceptor;
 
 use super::error::ProtocolError;
@@ -33,11 +36,50 @@ fn tls_err(e: impl std::fmt::Display) -> ProtocolError {
     ProtocolError::Tls(e.to_string())
 }
 
-/// The crypto provider used on both sides; aws-lc-rs also verifies the P-521
-/// signatures go-plugin's client certificates make.
+/// The crypto provider of the plugin's TLS server. ring, not aws-lc-rs: aws-lc seeds its
+/// random generator with CPU jitter entropy, about 40 ms of computation at the first key
+/// generation, which would triple the plugin's start-up time. ring lacks only P-521
+/// verification, which [`P521_ALGORITHMS`] adds.
 pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    Arc::new(rustls::crypto::ring::default_provider())
 }
+
+/// ECDSA P-521 with SHA-512, the signature go-plugin's client certificates make.
+#[derive(Debug)]
+struct EcdsaP521Sha512;
+
+impl SignatureVerificationAlgorithm for EcdsaP521Sha512 {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        use p521::ecdsa::signature::Verifier as _;
+        let key =
+            p521::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
+        let signature =
+            p521::ecdsa::Signature::from_der(signature).map_err(|_| InvalidSignature)?;
+        key.verify(message, &signature)
+            .map_err(|_| InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::ECDSA_P521
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::ECDSA_SHA512
+    }
+}
+
+static P521: &dyn SignatureVerificationAlgorithm = &EcdsaP521Sha512;
+
+/// The P-521 scheme the ring provider does not verify.
+static P521_ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+    all: &[P521],
+    mapping: &[(SignatureScheme::ECDSA_NISTP521_SHA512, &[P521])],
+};
 
 /// A self-signed ECDSA P-256 certificate for `localhost`, shaped like
 /// go-plugin's (CA flag, server and client auth), with its PKCS#8 key.
@@ -125,7 +167,7 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, self.algorithms_for(dss))
     }
 
     fn verify_tls13_signature(
@@ -134,11 +176,23 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, self.algorithms_for(dss))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        let mut schemes = self.algorithms.supported_schemes();
+        schemes.extend(P521_ALGORITHMS.supported_schemes());
+        schemes
+    }
+}
+
+impl PinnedClientCert {
+    fn algorithms_for(&self, dss: &DigitallySignedStruct) -> &WebPkiSupportedAlgorithms {
+        if dss.scheme == SignatureScheme::ECDSA_NISTP521_SHA512 {
+            &P521_ALGORITHMS
+        } else {
+            &self.algorithms
+        }
     }
 }
 
@@ -169,6 +223,36 @@ mod tests {
             verifier
                 .supported_verify_schemes()
                 .contains(&SignatureScheme::ECDSA_NISTP521_SHA512)
+        );
+    }
+
+    #[test]
+    fn verifies_p521_signatures_and_rejects_forgeries() {
+        use p521::ecdsa::signature::Signer as _;
+        let signing =
+            p521::ecdsa::SigningKey::from_slice(&[1u8; 66]).unwrap_or_else(|e| panic!("{e}"));
+        let public = p521::ecdsa::VerifyingKey::from(&signing)
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec();
+        let signature: p521::ecdsa::Signature = signing.sign(b"handshake transcript");
+        let der = signature.to_der();
+        let alg = EcdsaP521Sha512;
+        assert!(
+            alg.verify_signature(&public, b"handshake transcript", der.as_bytes())
+                .is_ok()
+        );
+        assert!(
+            alg.verify_signature(&public, b"another transcript", der.as_bytes())
+                .is_err()
+        );
+        assert!(
+            alg.verify_signature(&public, b"handshake transcript", b"not der")
+                .is_err()
+        );
+        assert!(
+            alg.verify_signature(b"not a point", b"handshake transcript", der.as_bytes())
+                .is_err()
         );
     }
 
