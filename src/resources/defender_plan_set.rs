@@ -125,10 +125,9 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
         if plan.planned.is_null() {
             return;
         }
-        // Planned from the configuration, not from Terraform's proposal: Terraform 1.0 proposes
-        // the prior block for a single nested block removed from the configuration. Recomputed
-        // even when nothing changed, so that a provider upgrade that changes the product
-        // knowledge shows up as a plan rather than hiding behind old state.
+        // Every attribute is configuration or derived from it, so the plan is the configuration
+        // plus the outputs. Recomputed even when nothing changed, so that a provider upgrade that
+        // changes the product knowledge shows up as a plan rather than hiding behind old state.
         match complete(&plan.config, diags) {
             Some(planned) => plan.planned = planned,
             None => {

@@ -268,26 +268,17 @@ impl IamClient {
 
     /// Names of the role's inline policies, sorted.
     pub async fn list_role_policies(&self, role: &str) -> Result<Vec<String>, AwsError> {
-        let mut names = Vec::new();
-        let mut marker = None;
-        loop {
-            let out = self
-                .client
-                .list_role_policies()
-                .role_name(role)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(self.err("ListRolePolicies"))?;
-            names.extend(out.policy_names().iter().cloned());
-            marker = out
-                .marker()
-                .filter(|_| out.is_truncated())
-                .map(str::to_owned);
-            if marker.is_none() {
-                break;
-            }
-        }
+        // The SDK's paginator follows IsTruncated/Marker.
+        let mut names = self
+            .client
+            .list_role_policies()
+            .role_name(role)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(self.err("ListRolePolicies"))?;
         names.sort();
         Ok(names)
     }
@@ -323,29 +314,22 @@ impl IamClient {
         &self,
         role: &str,
     ) -> Result<Vec<AttachedPolicy>, AwsError> {
-        let mut out_list = Vec::new();
-        let mut marker = None;
-        loop {
-            let out = self
-                .client
-                .list_attached_role_policies()
-                .role_name(role)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(self.err("ListAttachedRolePolicies"))?;
-            out_list.extend(out.attached_policies().iter().map(|p| AttachedPolicy {
+        let mut out_list: Vec<AttachedPolicy> = self
+            .client
+            .list_attached_role_policies()
+            .role_name(role)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(self.err("ListAttachedRolePolicies"))?
+            .iter()
+            .map(|p| AttachedPolicy {
                 name: p.policy_name().unwrap_or_default().to_owned(),
                 arn: p.policy_arn().unwrap_or_default().to_owned(),
-            }));
-            marker = out
-                .marker()
-                .filter(|_| out.is_truncated())
-                .map(str::to_owned);
-            if marker.is_none() {
-                break;
-            }
-        }
+            })
+            .collect();
         out_list.sort_by(|a, b| a.arn.cmp(&b.arn));
         Ok(out_list)
     }
