@@ -11,9 +11,13 @@ mod policies;
 pub mod roles;
 pub mod template;
 pub mod trust;
+pub mod trust_template;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod trust_template_tests;
 
 pub use canonical::{canonical_json, stable_hash};
 pub use error::{InputIssue, OnboardingError, PathSegment};
@@ -28,6 +32,10 @@ pub use plans::{
 pub use roles::{ArnField, AwsRole, RoleKey, Trust, microsoft_audiences, required_roles};
 pub use template::{TemplateKind, cloudformation_template};
 pub use trust::trust_policy;
+pub use trust_template::{
+    Issuer, TrustValues, render_trust_policy, required_providers, templatize_trust_policy,
+    trust_policy_template,
+};
 
 /// Entra ID tenant that holds Defender for Cloud's own applications; the tokens Defender
 /// presents to AWS are issued by it, not by the customer's tenant.

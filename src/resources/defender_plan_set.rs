@@ -94,7 +94,10 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
                  `web_identity_and_external_account`, `aws_service`, `customer_tenant_oidc` or \
                  `assumed_by_role`), `audience` (the token audience the trust requires, null when not \
                  federated), `offerings` and `arn_fields` (the connector fields that take the role's \
-                 ARN), `managed_policy_arns`, `inline_policy_name` and `inline_policy` (JSON).",
+                 ARN), `managed_policy_arns`, `inline_policy_name`, `inline_policy` (JSON) and `trust_policy`: the trust \
+                 policy (JSON) with the placeholders `<oidc_provider_arn>`, `<customer_oidc_provider_arn>`, \
+                 `<account_id>`, `<customer_tenant_id>` and `<role_arn:KEY>`, which \
+                 `multicloud_aws_oidc_trust` fills in for the account it deploys to.",
             ))
             .attribute(computed(
                 "cloudformation_template",

@@ -252,6 +252,7 @@ pub(crate) fn role_type() -> Type {
         ("managed_policy_arns", strings()),
         ("inline_policy_name", Type::String),
         ("inline_policy", Type::String),
+        ("trust_policy", Type::String),
     ])
 }
 
@@ -292,6 +293,10 @@ pub(crate) fn roles_value(plans: &PlanSet) -> Value {
                 Value::from(r.inline_policy_name.clone()),
             ),
             ("inline_policy", Value::from(r.inline_policy.clone())),
+            (
+                "trust_policy",
+                Value::from(onboarding::trust_policy_template(r)),
+            ),
         ])
     }))
 }

@@ -2,6 +2,7 @@
 //! values into calls on the cloud clients and the onboarding domain, and cloud errors into
 //! diagnostics with attribute paths.
 
+mod aws_oidc_trust;
 mod aws_onboarding_template;
 mod caller_identity;
 mod clients;
@@ -16,6 +17,7 @@ mod provider_config;
 mod resource_provider_registration;
 mod validators;
 
+pub use aws_oidc_trust::AwsOidcTrustResource;
 pub use aws_onboarding_template::AwsOnboardingTemplateDataSource;
 pub use caller_identity::CallerIdentityDataSource;
 pub use clients::ProviderClients;

@@ -9,6 +9,7 @@ use crate::protocol::{
     Attribute, Block, DataSource, Diagnostics, NestedBlock, Provider, Resource, Schema, Value,
 };
 
+use super::aws_oidc_trust::AwsOidcTrustResource;
 use super::aws_onboarding_template::AwsOnboardingTemplateDataSource;
 use super::caller_identity::CallerIdentityDataSource;
 use super::clients::ProviderClients;
@@ -47,6 +48,7 @@ impl Provider for MulticloudProvider {
         vec![
             Arc::new(ResourceProviderRegistrationResource),
             Arc::new(DefenderPlanSetResource),
+            Arc::new(AwsOidcTrustResource),
         ]
     }
 

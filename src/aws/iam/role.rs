@@ -334,3 +334,54 @@ impl IamClient {
         Ok(out_list)
     }
 }
+
+impl IamClient {
+    /// Every role of the account under `path_prefix` (`/` for all), trust policies decoded.
+    pub async fn list_roles(&self, path_prefix: &str) -> Result<Vec<Role>, AwsError> {
+        let roles = self
+            .client
+            .list_roles()
+            .path_prefix(path_prefix)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(self.err("ListRoles"))?;
+        roles.iter().map(role_from_sdk).collect()
+    }
+
+    /// Adds or replaces tags on a role.
+    pub async fn tag_role(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .tag_role()
+            .role_name(name)
+            .set_tags(Some(to_tags(tags)?))
+            .send()
+            .await
+            .map(drop)
+            .map_err(self.err("TagRole"))
+    }
+
+    /// Removes tags from a role by key.
+    pub async fn untag_role(&self, name: &str, keys: &[String]) -> Result<(), AwsError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .untag_role()
+            .role_name(name)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map(drop)
+            .map_err(self.err("UntagRole"))
+    }
+}

@@ -1,0 +1,5 @@
+# deployment = "iam": by the ARN of the OIDC provider for Microsoft's issuer.
+terraform import multicloud_aws_oidc_trust.prod arn:aws:iam::123456789012:oidc-provider/sts.windows.net/33e01921-4d64-4f8c-a055-5bdaffd5e33d/
+
+# deployment = "cloudformation": by stack name.
+terraform import multicloud_aws_oidc_trust.prod cloudformation:DefenderForCloud-OidcTrust

@@ -1,0 +1,174 @@
+//! `multicloud_aws_oidc_trust`: the IAM OIDC provider Defender for Cloud federates through and
+//! the roles its plans need, deployed through the IAM API or as one CloudFormation stack.
+
+mod cloudformation;
+mod deploy_iam;
+mod iam;
+mod import;
+mod model;
+mod plan;
+mod schema;
+mod state;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
+
+use async_trait::async_trait;
+
+use crate::protocol::{Diagnostics, PlanContext, Resource, Schema, Value};
+
+use super::clients::ProviderClients;
+use super::errors;
+use deploy_iam::Outcome;
+use iam::StepError;
+use schema::{Deployment, TrustConfig, trust_config};
+use state::Deployed;
+
+/// The `multicloud_aws_oidc_trust` resource.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AwsOidcTrustResource;
+
+const TYPE_NAME: &str = "multicloud_aws_oidc_trust";
+
+fn report(diags: &mut Diagnostics, e: &StepError) {
+    errors::aws(diags, &format!("Failed {}", e.step), &e.error);
+}
+
+/// The state after an apply step, and its error if it stopped early.
+fn finish(outcome: Outcome, config: &TrustConfig, diags: &mut Diagnostics) -> Option<Value> {
+    if let Some(e) = &outcome.error {
+        report(diags, e);
+    }
+    outcome.deployed.map(|d| d.to_state(config))
+}
+
+#[async_trait]
+impl Resource<ProviderClients> for AwsOidcTrustResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let _ = trust_config(config, diags);
+    }
+
+    async fn modify_plan(
+        &self,
+        clients: Option<&ProviderClients>,
+        plan: &mut PlanContext,
+        diags: &mut Diagnostics,
+    ) {
+        plan::modify_plan(clients, plan, diags).await;
+    }
+
+    async fn create(
+        &self,
+        clients: &ProviderClients,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let config = trust_config(planned, diags)?;
+        let aws = clients.aws(diags).await?;
+        let caller = match aws.caller_identity().await {
+            Ok(c) => c,
+            Err(e) => {
+                errors::aws(diags, "Cannot tell which AWS account to deploy to", &e);
+                return None;
+            }
+        };
+        let explicit = planned.get("oidc_provider_arn").as_str();
+        let result = match config.deployment {
+            Deployment::Iam => deploy_iam::create(&aws.iam(), &config, &caller, explicit).await,
+            Deployment::CloudFormation => {
+                cloudformation::create(aws, &config, &caller, explicit).await
+            }
+        };
+        finish(result, &config, diags)
+    }
+
+    async fn read(
+        &self,
+        clients: &ProviderClients,
+        current: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let aws = clients.aws(diags).await?;
+        let Some(config) = trust_config(current, &mut Diagnostics::new()) else {
+            diags.error(
+                "Unreadable state",
+                "The state of this multicloud_aws_oidc_trust is incomplete; remove it with \
+                 `terraform state rm` and import the trust again.",
+            );
+            return None;
+        };
+        let prior = Deployed::from_state(current)?;
+        let result = match config.deployment {
+            Deployment::Iam => deploy_iam::read(&aws.iam(), &config, &prior).await,
+            Deployment::CloudFormation => cloudformation::read(aws, &config, &prior).await,
+        };
+        match result {
+            Ok(Some(deployed)) => Some(deployed.to_state(&config)),
+            Ok(None) => None,
+            Err(e) => {
+                report(diags, &e);
+                Some(current.clone())
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        clients: &ProviderClients,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let config = trust_config(planned, diags)?;
+        let prior_config = trust_config(prior, &mut Diagnostics::new())?;
+        let deployed = Deployed::from_state(prior)?;
+        let aws = clients.aws(diags).await?;
+        let result = match config.deployment {
+            Deployment::Iam => {
+                deploy_iam::update(&aws.iam(), &prior_config, &deployed, &config).await
+            }
+            Deployment::CloudFormation => {
+                cloudformation::update(aws, &prior_config, &deployed, &config).await
+            }
+        };
+        // Whatever was done is real: it is recorded, so the next plan shows only the rest.
+        finish(result, &config, diags)
+    }
+
+    async fn delete(&self, clients: &ProviderClients, state: &Value, diags: &mut Diagnostics) {
+        let Some(aws) = clients.aws(diags).await else {
+            return;
+        };
+        let (Some(config), Some(deployed)) = (
+            trust_config(state, &mut Diagnostics::new()),
+            Deployed::from_state(state),
+        ) else {
+            return;
+        };
+        let result = match config.deployment {
+            Deployment::Iam => deploy_iam::delete(&aws.iam(), &config, &deployed).await,
+            Deployment::CloudFormation => cloudformation::delete(aws, &config, &deployed).await,
+        };
+        if let Err(e) = result {
+            report(diags, &e);
+        }
+    }
+
+    async fn import(
+        &self,
+        clients: &ProviderClients,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let aws = clients.aws(diags).await?;
+        import::import(aws, id, diags).await
+    }
+}
