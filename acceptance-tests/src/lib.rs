@@ -40,7 +40,7 @@ mod workspace;
 pub use arm::{ArmEmulator, ArmRequest};
 pub use cli_config::{CliConfig, Install, build_mirror};
 pub use emulators::{EmulatorOptions, Emulators, OIDC_AUDIENCE};
-pub use moto::Moto;
+pub use moto::{Moto, web_identity_token};
 pub use paths::{
     NULL_PROVIDER_VERSION, PROVIDER_ADDRESS, PROVIDER_NAME, PROVIDER_SOURCE, Paths,
     provider_version,

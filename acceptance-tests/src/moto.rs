@@ -382,3 +382,39 @@ mod tests {
         assert_eq!(form_encode("a b/c=d"), "a%20b%2Fc%3Dd");
     }
 }
+
+impl Moto {
+    /// Calls `AssumeRoleWithWebIdentity` as Defender for Cloud would: a token from `issuer`
+    /// for `audience`, and `session` as the role session name. Returns status and body.
+    pub fn assume_role_with_web_identity(
+        &self,
+        role_arn: &str,
+        session: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> (u16, String) {
+        self.query_status(
+            "sts",
+            "AssumeRoleWithWebIdentity",
+            &[
+                ("RoleArn", role_arn),
+                ("RoleSessionName", session),
+                ("WebIdentityToken", &web_identity_token(issuer, audience)),
+            ],
+        )
+    }
+}
+
+/// An unsigned JWT from `issuer` for `audience`: the extension checks claims, not signatures
+/// (the emulated issuer has no keys).
+pub fn web_identity_token(issuer: &str, audience: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let part = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.{}",
+        part(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+        part(serde_json::json!({"iss": issuer, "aud": audience, "sub": "app", "exp": 4_102_444_800u64})),
+        URL_SAFE_NO_PAD.encode(b"signature-not-checked")
+    )
+}

@@ -79,6 +79,34 @@ fn planned_role_names(ws: &TerraformWorkspace) -> Vec<String> {
     )
 }
 
+/// Every federated role admits a token from Microsoft's issuer for its audience in a session
+/// named after the customer's tenant, and refuses a session named after another tenant: the
+/// trust is one Defender for Cloud can use, and only for this customer.
+fn defender_can_assume_every_role(emu: &Emulators, ws: &TerraformWorkspace) {
+    let moto = emu.moto();
+    let trust = ws.resource_values(TRUST).expect("trust in state");
+    let session = format!("MicrosoftDefenderForClouds_{}", emu.tenant_id());
+    let other = "MicrosoftDefenderForClouds_00000000-0000-0000-0000-000000000000";
+    let mut checked = 0;
+    for role in trust["roles"].as_array().expect("roles") {
+        let kind = role["trust"].as_str().unwrap_or_default();
+        if !kind.starts_with("web_identity") {
+            continue;
+        }
+        let audience = role["audience"].as_str().expect("audience");
+        let arn = trust["role_arns"][role["key"].as_str().expect("key")]
+            .as_str()
+            .expect("role arn");
+        let issuer = format!("https://{MICROSOFT_ISSUER}");
+        let (status, body) = moto.assume_role_with_web_identity(arn, &session, &issuer, audience);
+        assert_eq!(status, 200, "{arn}: {body}");
+        let (status, body) = moto.assume_role_with_web_identity(arn, other, &issuer, audience);
+        assert_eq!(status, 403, "{arn} admits another tenant: {body}");
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} federated roles");
+}
+
 /// The managed policies the plan set gives the CSPM role.
 fn cspm_managed_policies(ws: &TerraformWorkspace) -> Vec<String> {
     let values = ws
@@ -376,4 +404,30 @@ resource "multicloud_aws_oidc_trust" "prod" {{
         "the element is named: {text}"
     );
     assert!(emu.moto().iam_role_names().is_empty());
+}
+
+#[test]
+fn acc_oidc_trust_example() {
+    skip_unless_acc!();
+    let emu = Emulators::start();
+    let moto = emu.moto();
+    let ws = workspace(
+        &emu,
+        &common::config(&common::example(
+            "resources/multicloud_aws_oidc_trust/resource.tf",
+        )),
+    );
+    ws.apply();
+    ws.plan_expect_empty();
+    let arns = &ws.output_json()["role_arns"]["value"];
+    for key in ["cspm_monitor", "agentless_scanner", "defender_for_servers"] {
+        let arn = arns[key].as_str().unwrap_or_else(|| panic!("{key}: {arns}"));
+        let name = arn.rsplit('/').next().unwrap_or_default();
+        assert!(moto.iam_role_names().contains(&name.to_owned()), "{name}");
+    }
+    let tags = moto.query("iam", "ListRoleTags", &[("RoleName", "CspmMonitorAws")]);
+    assert!(tags.contains("platform-security"), "{tags}");
+    ws.destroy();
+    assert!(moto.iam_role_names().is_empty());
+    assert!(moto.iam_oidc_provider_arns().is_empty());
 }

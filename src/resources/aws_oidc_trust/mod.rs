@@ -8,6 +8,7 @@ mod import;
 mod model;
 mod plan;
 mod schema;
+mod stack_template;
 mod state;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
