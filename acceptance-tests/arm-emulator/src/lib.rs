@@ -15,6 +15,8 @@ mod http;
 mod ids;
 mod jwt;
 mod lro;
+mod schema;
+pub mod security;
 mod server;
 mod state;
 pub mod tls;
