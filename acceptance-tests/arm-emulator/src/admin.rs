@@ -43,6 +43,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
             "url": shared.url,
             "tenant_id": shared.config.tenant_id,
             "subscription_id": shared.config.subscription_id,
+            "aws_endpoint": world.aws_endpoint,
         }))),
         (_, "faults", _) => faults(req, &mut world, &segs),
         (&Method::GET, "requests", 1) => Ok(requests(req, &world)),

@@ -5,6 +5,7 @@ mod auth;
 mod binary;
 mod faults;
 mod lro;
+mod security;
 mod store;
 
 use arm_emulator::{Config, Emulator, config::DEFAULT_CLIENT_ID, config::DEFAULT_CLIENT_SECRET};
