@@ -3,7 +3,7 @@
 //!
 //! * [`connector`]: request validation against the api-version's schema, the service's own
 //!   checks, and the properties the service fills in.
-//! * [`health`]: `Microsoft.Security/healthReports` for a connector, computed by asking the AWS
+//! * `health`: `Microsoft.Security/healthReports` for a connector, computed by asking the AWS
 //!   emulator whether each role the connector names can be assumed by Defender.
 
 pub(crate) mod aws;
