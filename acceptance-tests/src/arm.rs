@@ -23,6 +23,8 @@ pub(crate) struct ArmIdentities {
     pub(crate) clients: Vec<(String, String)>,
     /// `(client id, issuer, subject)` federated credentials for OIDC.
     pub(crate) federated: Vec<(String, String, String)>,
+    /// moto's URL, asked by connector health (`--aws-endpoint`).
+    pub(crate) aws_endpoint: Option<String>,
 }
 
 /// One request from the emulator's request log.
@@ -92,6 +94,9 @@ impl ArmEmulator {
         for (id, issuer, subject) in &ids.federated {
             cmd.arg("--federated")
                 .arg(format!("{id}={issuer}|{subject}"));
+        }
+        if let Some(url) = &ids.aws_endpoint {
+            cmd.arg("--aws-endpoint").arg(url);
         }
         let mut child = cmd
             .stdin(Stdio::null())
@@ -186,9 +191,166 @@ impl ArmEmulator {
         self.admin_json("POST", "reset", None);
     }
 
-    /// Adds a fault rule (the emulator defines the JSON shape).
+    /// Adds a fault rule, or an array of them; returns `{"ids": [...]}`. Fields: `method`,
+    /// `path_contains` (case-insensitive substring), `skip` (matches let through first),
+    /// `count` (times it fires; forever when absent), `every` (fire on every n-th match),
+    /// `status` (+ `retry_after`, seconds or HTTP date, and `error {code, message}`),
+    /// `delay_ms` (slow answer; alone it passes the request on), `drop` (close the connection
+    /// unprocessed) or `drop_after` (process, then close without the answer).
     pub fn add_fault(&self, fault: Value) -> Value {
         self.admin_json("POST", "faults", Some(fault))
+    }
+
+    /// A burst of `count` 429 answers with `Retry-After: retry_after_secs` on requests whose
+    /// method is `method` (any when `None`) and whose path contains `path_contains`.
+    pub fn throttle(
+        &self,
+        method: Option<&str>,
+        path_contains: &str,
+        count: u32,
+        retry_after_secs: u32,
+    ) {
+        let mut rule = serde_json::json!({
+            "path_contains": path_contains, "count": count, "status": 429,
+            "retry_after": retry_after_secs.to_string(),
+        });
+        if let Some(m) = method {
+            rule["method"] = Value::from(m);
+        }
+        self.add_fault(rule);
+    }
+
+    /// The fault rules with how often each fired.
+    pub fn faults(&self) -> Vec<Value> {
+        list(self.admin_json("GET", "faults", None), "faults")
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.admin_json("DELETE", "faults", None);
+    }
+
+    /// Request log entries selected by admin-API query parameters, e.g.
+    /// `[("method", "PUT"), ("path_contains", "securityConnectors"), ("writes", "true"),
+    /// ("fault", "false"), ("api_version", "2024-08-01-preview")]`.
+    pub fn requests_where(&self, filters: &[(&str, &str)]) -> Vec<ArmRequest> {
+        let query: String = filters
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        list(
+            self.admin_json("GET", &format!("requests?{query}"), None),
+            "requests",
+        )
+        .into_iter()
+        .map(ArmRequest::from_value)
+        .collect()
+    }
+
+    /// Write calls (PUT, PATCH, DELETE, POST under `/subscriptions/`) not answered by an injected
+    /// fault, per lower-case request path and method:
+    /// `{"total": N, "by_resource": {"/subscriptions/.../securityconnectors/c": {"PUT": 1}}}`.
+    pub fn write_counts(&self, path_contains: Option<&str>) -> Value {
+        let what = match path_contains {
+            Some(p) => format!("write-counts?path_contains={}", encode(p)),
+            None => "write-counts".to_string(),
+        };
+        self.admin_json("GET", &what, None)
+    }
+
+    /// Total of [`ArmEmulator::write_counts`].
+    pub fn write_count(&self, path_contains: Option<&str>) -> u64 {
+        self.write_counts(path_contains)["total"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Health of a security connector (full resource id), evaluated now against moto:
+    /// `{"status": "Healthy" | "NotHealthy" | "NotApplicable", "value": [health reports]}`,
+    /// one `Microsoft.Security/healthReports` per IAM role, with `properties.status.code` and
+    /// `properties.issues[].issueKey`. Read through the admin API, so it is not in the request
+    /// log (it does call moto's IAM and STS, which moto's call counters see).
+    pub fn connector_health(&self, connector_id: &str) -> Value {
+        let id = connector_id.trim_start_matches('/');
+        self.admin_json("GET", &format!("connector-health/{id}"), None)
+    }
+
+    /// Points connector health at another AWS endpoint, or at none (`None`).
+    pub fn set_aws_endpoint(&self, url: Option<&str>) {
+        self.admin_json(
+            "PUT",
+            "settings",
+            Some(serde_json::json!({"aws_endpoint": url.unwrap_or("")})),
+        );
+    }
+
+    /// An ARM call as the first client-credentials app (a fresh token each time): for tests
+    /// that create or delete objects behind Terraform's back. `path` starts with
+    /// `/subscriptions/` and includes the query. Returns the status and the JSON body (`Null`
+    /// when empty).
+    pub fn arm_call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let token = self.token();
+        let url = format!("{}{path}", self.url);
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .unwrap_or_else(|e| panic!("bad method {method}: {e}"));
+        let mut req = self.http.request(method.clone(), &url).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = resp.status().as_u16();
+        let text = resp.text().unwrap_or_default();
+        let body = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    /// Creates (or updates) resource group `name` in `location` through ARM.
+    pub fn create_resource_group(&self, name: &str, location: &str) {
+        let path = format!(
+            "/subscriptions/{}/resourcegroups/{name}?api-version=2021-04-01",
+            self.ids.subscription_id
+        );
+        let (status, body) = self.arm_call(
+            "PUT",
+            &path,
+            Some(serde_json::json!({"location": location})),
+        );
+        assert!(
+            status == 200 || status == 201,
+            "creating resource group {name}: {status} {body}"
+        );
+    }
+
+    fn token(&self) -> String {
+        let (id, secret) = self
+            .ids
+            .clients
+            .first()
+            .unwrap_or_else(|| panic!("the emulator was started without a client"));
+        let url = format!("{}/{}/oauth2/v2.0/token", self.url, self.ids.tenant_id);
+        let resp = self
+            .http
+            .post(&url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+                ("scope", "https://management.azure.com/.default"),
+            ])
+            .send()
+            .unwrap_or_else(|e| panic!("token request: {e}"));
+        let body: Value = resp
+            .json()
+            .unwrap_or_else(|e| panic!("token response is not JSON: {e}"));
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access_token in the token response"))
+            .to_string()
     }
 
     /// A namespace's registration state on the emulated subscription, read through the admin
@@ -255,6 +417,20 @@ impl Drop for ArmEmulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Percent-encodes a query value.
+fn encode(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(char::from(b));
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// A client that trusts only the emulator's CA and ignores proxies.

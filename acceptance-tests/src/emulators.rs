@@ -84,11 +84,14 @@ impl Emulators {
                 oidc_issuer.clone(),
                 oidc_subject.clone(),
             )],
+            aws_endpoint: None,
         };
         ids.clients.extend(options.clients);
         ids.federated.extend(options.federated);
 
         let moto = Moto::start(&paths, dir.path());
+        // Connector health asks moto about the roles a connector names.
+        ids.aws_endpoint = Some(moto.url().to_string());
         let arm = ArmEmulator::start(&paths, &dir.path().join("arm"), ids);
         Self {
             moto,
@@ -216,9 +219,20 @@ impl Emulators {
         self.arm.reset()
     }
 
-    /// Adds an ARM fault rule.
+    /// Adds an ARM fault rule (see [`ArmEmulator::add_fault`]).
     pub fn add_fault(&self, fault: Value) -> Value {
         self.arm.add_fault(fault)
+    }
+
+    /// Health of a security connector, evaluated against moto (see
+    /// [`ArmEmulator::connector_health`]).
+    pub fn connector_health(&self, connector_id: &str) -> Value {
+        self.arm.connector_health(connector_id)
+    }
+
+    /// ARM write calls per resource (see [`ArmEmulator::write_counts`]).
+    pub fn arm_write_counts(&self, path_contains: Option<&str>) -> Value {
+        self.arm.write_counts(path_contains)
     }
 
     /// Environment a Terraform run gets by default: client-secret login to

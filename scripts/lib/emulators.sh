@@ -95,7 +95,8 @@ emulators_start_moto() {
 }
 
 # Starts the ARM emulator with throwaway ids and credentials and exports the
-# ARM_* variables and ARM_EMULATOR_URL / ARM_EMULATOR_CA.
+# ARM_* variables and ARM_EMULATOR_URL / ARM_EMULATOR_CA. When moto runs
+# (MOTO_URL), security connector health asks it about the connector's roles.
 emulators_start_arm() {
     local state="$_EMU_DIR/arm" pid
     mkdir -p "$state"
@@ -107,6 +108,7 @@ emulators_start_arm() {
     "$ARM_EMULATOR_BIN" --listen 127.0.0.1:0 --state-dir "$state" \
         --tenant-id "$ARM_TENANT_ID" --subscription-id "$ARM_SUBSCRIPTION_ID" \
         --client "$ARM_CLIENT_ID=$ARM_CLIENT_SECRET" \
+        ${MOTO_URL:+--aws-endpoint "$MOTO_URL"} \
         >"$_EMU_DIR/arm-emulator.out" 2>"$_EMU_DIR/arm-emulator.log" &
     pid=$!
     _EMU_PIDS+=("$pid")

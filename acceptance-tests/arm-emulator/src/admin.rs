@@ -1,5 +1,6 @@
 //! The unauthenticated test-control API under `/_emulator/` (the server binds loopback only):
-//! health, faults, request log, inventory, provider states, LRO modes, clients, reset.
+//! health, faults, request log and write counts, inventory, provider states, LRO modes, clients,
+//! settings, reset. (`/_emulator/connector-health/...` is served by `security::health`.)
 
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
@@ -11,7 +12,7 @@ use crate::faults::FaultRule;
 use crate::http::{Req, Resp};
 use crate::lro::LroConfig;
 use crate::server::Shared;
-use crate::state::{Provider, RegState, World};
+use crate::state::{LoggedRequest, Provider, RegState, World};
 
 /// Path prefix of the admin API.
 pub(crate) const PREFIX: &str = "/_emulator/";
@@ -42,9 +43,11 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
             "url": shared.url,
             "tenant_id": shared.config.tenant_id,
             "subscription_id": shared.config.subscription_id,
+            "aws_endpoint": world.aws_endpoint,
         }))),
         (_, "faults", _) => faults(req, &mut world, &segs),
         (&Method::GET, "requests", 1) => Ok(requests(req, &world)),
+        (&Method::GET, "write-counts", 1) => Ok(write_counts(req, &world)),
         (&Method::DELETE, "requests", 1) => {
             world.requests.clear();
             Ok(Resp::empty(StatusCode::NO_CONTENT))
@@ -117,12 +120,24 @@ fn faults(req: &Req, world: &mut World, segs: &[&str]) -> Result<Resp, Resp> {
     }
 }
 
-fn requests(req: &Req, world: &World) -> Resp {
+/// A call that changes ARM state: a PUT, PATCH, DELETE or POST on a subscription path (the
+/// token endpoint's POSTs are not ARM calls).
+fn is_write(r: &LoggedRequest) -> bool {
+    matches!(r.method.as_str(), "PUT" | "PATCH" | "DELETE" | "POST")
+        && r.path.to_ascii_lowercase().starts_with("/subscriptions/")
+}
+
+/// The log entries a query selects: `method`, `path_contains` (case-insensitive), `api_version`,
+/// `writes=true` (only [`is_write`] calls) and `fault=true|false`.
+fn select<'a>(req: &Req, world: &'a World) -> Vec<&'a LoggedRequest> {
     let method = req.query_param("method");
     let path = req
         .query_param("path_contains")
         .map(str::to_ascii_lowercase);
-    let items: Vec<Value> = world
+    let api = req.query_param("api_version");
+    let writes = req.query_param("writes") == Some("true");
+    let fault = req.query_param("fault").map(|f| f == "true");
+    world
         .requests
         .iter()
         .filter(|r| method.is_none_or(|m| r.method.eq_ignore_ascii_case(m)))
@@ -130,9 +145,45 @@ fn requests(req: &Req, world: &World) -> Resp {
             path.as_deref()
                 .is_none_or(|p| r.path.to_ascii_lowercase().contains(p))
         })
+        .filter(|r| api.is_none_or(|a| r.api_version.as_deref() == Some(a)))
+        .filter(|r| !writes || is_write(r))
+        .filter(|r| fault.is_none_or(|f| r.fault == f))
+        .collect()
+}
+
+fn requests(req: &Req, world: &World) -> Resp {
+    let items: Vec<Value> = select(req, world)
+        .into_iter()
         .filter_map(|r| serde_json::to_value(r).ok())
         .collect();
     Resp::ok(json!({"count": items.len(), "value": items}))
+}
+
+/// Write calls per resource path and method. Calls answered by an injected fault are left out
+/// unless `include_faults=true` (a throttled call changed nothing); `path_contains` narrows.
+fn write_counts(req: &Req, world: &World) -> Resp {
+    let include_faults = req.query_param("include_faults") == Some("true");
+    let path = req
+        .query_param("path_contains")
+        .map(str::to_ascii_lowercase);
+    let mut by_resource: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, u64>,
+    > = std::collections::BTreeMap::new();
+    let mut total = 0u64;
+    for r in world.requests.iter().filter(|r| is_write(r)) {
+        let lower = r.path.to_ascii_lowercase();
+        if (r.fault && !include_faults) || path.as_deref().is_some_and(|p| !lower.contains(p)) {
+            continue;
+        }
+        *by_resource
+            .entry(lower)
+            .or_default()
+            .entry(r.method.clone())
+            .or_default() += 1;
+        total += 1;
+    }
+    Resp::ok(json!({"total": total, "by_resource": by_resource}))
 }
 
 fn inventory(world: &World) -> Resp {
@@ -270,6 +321,9 @@ struct Settings {
     page_size: Option<usize>,
     #[serde(default)]
     register_delay_polls: Option<u32>,
+    /// `http://127.0.0.1:PORT` of the AWS emulator; an empty string removes it.
+    #[serde(default)]
+    aws_endpoint: Option<String>,
 }
 
 fn settings(req: &Req, world: &mut World) -> Result<Resp, Resp> {
@@ -283,8 +337,17 @@ fn settings(req: &Req, world: &mut World) -> Result<Resp, Resp> {
     if let Some(d) = s.register_delay_polls {
         world.register_delay_polls = d;
     }
+    match s.aws_endpoint.as_deref() {
+        Some("") => world.aws_endpoint = None,
+        Some(url) => {
+            crate::security::aws::parse_endpoint(url).map_err(bad)?;
+            world.aws_endpoint = Some(url.trim_end_matches('/').to_string());
+        }
+        None => {}
+    }
     Ok(Resp::ok(json!({
         "page_size": world.page_size,
         "register_delay_polls": world.register_delay_polls,
+        "aws_endpoint": world.aws_endpoint,
     })))
 }

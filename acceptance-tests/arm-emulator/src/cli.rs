@@ -10,10 +10,12 @@ pub const USAGE: &str = "\
 usage: arm-emulator --state-dir DIR [--listen 127.0.0.1:0] [--tenant-id GUID]
                     [--subscription-id GUID] [--client ID=SECRET]...
                     [--federated ID=ISSUER|SUBJECT]... [--register-delay-polls N]
+                    [--aws-endpoint http://127.0.0.1:PORT]
 
 Serves an emulated Entra ID token endpoint and Azure Resource Manager over HTTPS.
 Writes DIR/ca.pem and DIR/emulator.json, and prints the latter as one JSON line.
---client replaces the built-in client when given.";
+--client replaces the built-in client when given. --aws-endpoint is the AWS emulator that
+security connector health asks about the connector's IAM roles.";
 
 /// Parses arguments (without the program name). `Ok(None)` means `--help` was asked for.
 pub fn parse_args<I: IntoIterator<Item = String>>(
@@ -27,6 +29,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
     let mut clients = Vec::new();
     let mut federated = Vec::new();
     let mut delay = None;
+    let mut aws_endpoint = None;
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -74,6 +77,12 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
                     EmulatorError::Usage(format!("--register-delay-polls: '{v}' is not a count"))
                 })?);
             }
+            "--aws-endpoint" => {
+                let v = value("--aws-endpoint")?;
+                crate::security::aws::parse_endpoint(&v)
+                    .map_err(|e| EmulatorError::Usage(format!("--aws-endpoint: {e}")))?;
+                aws_endpoint = Some(v.trim_end_matches('/').to_string());
+            }
             other => return Err(EmulatorError::Usage(format!("unknown argument '{other}'"))),
         }
     }
@@ -96,6 +105,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
     if let Some(d) = delay {
         config.register_delay_polls = d;
     }
+    config.aws_endpoint = aws_endpoint;
     Ok(Some(config))
 }
 
@@ -139,6 +149,8 @@ mod tests {
             "a=https://issuer.example/x?y=1|repo:o/r:ref:refs/heads/main",
             "--register-delay-polls",
             "3",
+            "--aws-endpoint",
+            "http://127.0.0.1:5000/",
         ]))
         .ok()
         .flatten();
@@ -152,6 +164,7 @@ mod tests {
         assert_eq!(c.federated[0].issuer, "https://issuer.example/x?y=1");
         assert_eq!(c.federated[0].subject, "repo:o/r:ref:refs/heads/main");
         assert_eq!(c.register_delay_polls, 3);
+        assert_eq!(c.aws_endpoint.as_deref(), Some("http://127.0.0.1:5000"));
     }
 
     #[test]
@@ -159,6 +172,7 @@ mod tests {
         assert!(parse_args(args(&["--listen", "127.0.0.1:0"])).is_err());
         assert!(parse_args(args(&["--state-dir", "x", "--bogus"])).is_err());
         assert!(parse_args(args(&["--state-dir", "x", "--client", "nosecret"])).is_err());
+        assert!(parse_args(args(&["--state-dir", "x", "--aws-endpoint", "https://h:1"])).is_err());
         assert!(matches!(parse_args(args(&["--help"])), Ok(None)));
     }
 

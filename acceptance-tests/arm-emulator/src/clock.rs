@@ -49,7 +49,12 @@ fn parts(millis: u128) -> (i64, u32, u32, u64, u64, u64, u64) {
 
 /// RFC 3339 UTC with milliseconds, e.g. `2024-05-01T12:00:00.123Z`.
 pub(crate) fn rfc3339_now() -> String {
-    let (y, mo, d, h, mi, s, ms) = parts(now_millis());
+    rfc3339_at(now_millis())
+}
+
+/// [`rfc3339_now`] for another instant, given in milliseconds since the Unix epoch.
+pub(crate) fn rfc3339_at(millis: u128) -> String {
+    let (y, mo, d, h, mi, s, ms) = parts(millis);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
 }
 
@@ -68,5 +73,6 @@ mod tests {
         assert_eq!(civil(0), (1970, 1, 1));
         assert_eq!(civil(19_723), (2024, 1, 1));
         assert_eq!(civil(19_782), (2024, 2, 29));
+        assert_eq!(rfc3339_at(86_400_000 + 1_001), "1970-01-02T00:00:01.001Z");
     }
 }

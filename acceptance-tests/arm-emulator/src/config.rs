@@ -63,11 +63,17 @@ pub struct Config {
     pub register_delay_polls: u32,
     /// Per-resource-type validation and behaviour hooks.
     pub behaviours: BehaviourRegistry,
+    /// Base URL of the AWS emulator (`http://127.0.0.1:PORT`), asked when connector health is
+    /// evaluated; without it health reports say `NotApplicable`.
+    pub aws_endpoint: Option<String>,
 }
 
 impl Config {
-    /// Defaults: loopback port 0, the fixed tenant/subscription, the built-in client.
+    /// Defaults: loopback port 0, the fixed tenant/subscription, the built-in client, and the
+    /// behaviours of every API the emulator validates (security connectors).
     pub fn new(state_dir: impl Into<PathBuf>) -> Self {
+        let mut behaviours = BehaviourRegistry::default();
+        crate::security::register(&mut behaviours);
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             state_dir: state_dir.into(),
@@ -79,7 +85,8 @@ impl Config {
             }],
             federated: Vec::new(),
             register_delay_polls: 1,
-            behaviours: BehaviourRegistry::default(),
+            behaviours,
+            aws_endpoint: None,
         }
     }
 }

@@ -105,6 +105,22 @@ pub(crate) fn not_found_resource(type_path: &str, name_path: &str, rg: Option<&s
     ArmError::new(StatusCode::NOT_FOUND, "ResourceNotFound", msg)
 }
 
+/// 409 `MissingSubscriptionRegistration` for a namespace the subscription has not registered.
+pub(crate) fn missing_registration(ns: &str) -> ArmError {
+    let message = format!(
+        "The subscription is not registered to use namespace '{ns}'. \
+         See https://aka.ms/rps-not-found for how to register subscriptions."
+    );
+    let mut e = ArmError::new(
+        StatusCode::CONFLICT,
+        "MissingSubscriptionRegistration",
+        message.clone(),
+    );
+    e.details =
+        vec![json!({"code": "MissingSubscriptionRegistration", "target": ns, "message": message})];
+    e
+}
+
 pub(crate) fn rg_not_found(rg: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,

@@ -45,9 +45,19 @@ pub(crate) struct FaultRule {
     /// Delay before answering (or before passing the request on when no status/drop is set).
     #[serde(default)]
     pub(crate) delay_ms: Option<u64>,
-    /// Close the connection without any response.
+    /// Close the connection without any response (the request is not processed).
     #[serde(default)]
     pub(crate) drop: bool,
+    /// Process the request, then close the connection without its response: the change is
+    /// made but the client never learns it (tests that POST is not blindly re-sent, PUT is).
+    #[serde(default)]
+    pub(crate) drop_after: bool,
+    /// Fire on every n-th matching request only (2 = every other one); every one when absent.
+    #[serde(default)]
+    pub(crate) every: Option<u32>,
+    /// Matching requests seen while `every` counts.
+    #[serde(default)]
+    pub(crate) seen: u32,
     /// Times the rule has fired.
     #[serde(default)]
     pub(crate) fired: u32,
@@ -58,14 +68,23 @@ pub(crate) struct FaultRule {
 pub(crate) struct FaultAction {
     pub(crate) delay_ms: u64,
     pub(crate) drop: bool,
+    pub(crate) drop_after: bool,
     pub(crate) respond: Option<FaultRule>,
 }
 
 impl FaultRule {
     /// Rejects rules that would do nothing.
     pub(crate) fn validate(&self) -> Result<(), String> {
-        if self.status.is_none() && self.delay_ms.is_none() && !self.drop {
-            return Err("a fault needs at least one of status, delay_ms or drop".to_string());
+        if self.status.is_none() && self.delay_ms.is_none() && !self.drop && !self.drop_after {
+            return Err(
+                "a fault needs at least one of status, delay_ms, drop or drop_after".to_string(),
+            );
+        }
+        if self.drop_after && (self.drop || self.status.is_some()) {
+            return Err("drop_after cannot be combined with drop or status".to_string());
+        }
+        if self.every == Some(0) {
+            return Err("every must be at least 1".to_string());
         }
         if let Some(s) = self.status
             && StatusCode::from_u16(s).is_err()
@@ -96,6 +115,12 @@ pub(crate) fn check(rules: &mut [FaultRule], method: &str, path: &str) -> Option
         rule.skip -= 1;
         return None;
     }
+    if let Some(n) = rule.every {
+        rule.seen += 1;
+        if rule.seen % n != 0 {
+            return None;
+        }
+    }
     if let Some(c) = rule.count.as_mut() {
         *c -= 1;
     }
@@ -103,6 +128,7 @@ pub(crate) fn check(rules: &mut [FaultRule], method: &str, path: &str) -> Option
     Some(FaultAction {
         delay_ms: rule.delay_ms.unwrap_or(0),
         drop: rule.drop,
+        drop_after: rule.drop_after,
         respond: rule.status.is_some().then(|| rule.clone()),
     })
 }
@@ -190,7 +216,23 @@ mod tests {
     }
 
     #[test]
+    fn every_nth_request_fires() {
+        let mut rules = vec![rule(json!({"every": 2, "count": 2, "status": 429}))];
+        let fired: Vec<bool> = (0..6)
+            .map(|_| check(&mut rules, "PUT", "/x").is_some())
+            .collect();
+        assert_eq!(fired, [false, true, false, true, false, false]);
+    }
+
+    #[test]
     fn empty_rules_are_rejected() {
+        assert!(rule(json!({"drop_after": true})).validate().is_ok());
+        assert!(
+            rule(json!({"drop_after": true, "status": 500}))
+                .validate()
+                .is_err()
+        );
+        assert!(rule(json!({"every": 0, "status": 500})).validate().is_err());
         assert!(rule(json!({"path_contains": "/"})).validate().is_err());
         assert!(rule(json!({"status": 429})).validate().is_ok());
         assert!(rule(json!({"status": 1000})).validate().is_err());

@@ -28,6 +28,18 @@ pub struct WriteContext<'a> {
 
 /// Validation and behaviour for one resource type. Every method has a permissive default.
 pub trait ResourceBehaviour: Send + Sync {
+    /// The api-versions the type is served for; any other is rejected for every method, as ARM
+    /// does. Empty (the default) accepts any.
+    fn api_versions(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether synchronous writes report `properties.provisioningState` (most ARM types do;
+    /// a type whose definition has no such property answers `false`).
+    fn reports_provisioning_state(&self) -> bool {
+        true
+    }
+
     /// Rejects a PUT/PATCH body (for PATCH: the merged result) with ARM's error.
     fn validate(&self, _ctx: &WriteContext<'_>, _body: &Value) -> Result<(), ArmError> {
         Ok(())

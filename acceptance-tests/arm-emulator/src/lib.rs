@@ -2,6 +2,12 @@
 //! Manager, for the provider's acceptance tests and the demo.
 //!
 //! Start one in-process with [`start`], or run the `arm-emulator` binary (see [`cli`]).
+//!
+//! Generic ARM behaviour (resource groups, provider registration, a resource store with lists,
+//! long-running operations, fault injection, the admin API) serves every type; APIs that real
+//! ARM validates plug in a [`ResourceBehaviour`]. [`security`] does so for
+//! `Microsoft.Security/securityConnectors` and serves connector health, computed by asking the
+//! AWS emulator given with `--aws-endpoint`.
 
 mod admin;
 mod arm;
@@ -15,6 +21,8 @@ mod http;
 mod ids;
 mod jwt;
 mod lro;
+mod schema;
+pub mod security;
 mod server;
 mod state;
 pub mod tls;

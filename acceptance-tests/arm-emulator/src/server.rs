@@ -10,7 +10,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -126,8 +126,7 @@ async fn handle(
             .into_resp();
             return Ok(finish(
                 &shared,
-                &parts.method,
-                &path,
+                (&parts.method, &path, None),
                 &parts.headers,
                 r,
                 false,
@@ -143,11 +142,12 @@ async fn handle(
         body,
     };
 
-    if req
-        .path
-        .to_ascii_lowercase()
-        .starts_with(crate::admin::PREFIX)
-    {
+    let lower = req.path.to_ascii_lowercase();
+    if lower.starts_with(crate::admin::PREFIX) {
+        if lower.starts_with(crate::security::health::ADMIN_PREFIX) && req.method == Method::GET {
+            let resp = crate::security::health::serve_admin(&shared, &req).await;
+            return Ok(render(&req.headers, resp));
+        }
         let resp = crate::admin::route(&shared, &req);
         // Admin calls are left out of the request log so tests count only client traffic.
         return Ok(render(&req.headers, resp));
@@ -157,6 +157,8 @@ async fn handle(
         let mut world = shared.world.lock();
         crate::faults::check(&mut world.faults, req.method.as_str(), &req.path)
     };
+    let api_version = req.query_param("api-version");
+    let line = (&req.method, req.path.as_str(), api_version);
     let outcome: Outcome = match fault {
         Some(action) => {
             if action.delay_ms > 0 {
@@ -167,53 +169,51 @@ async fn handle(
             } else if let Some(rule) = action.respond {
                 let entra = crate::token::route_matches(&req);
                 let resp = crate::faults::response(&rule, entra);
-                return Ok(finish(
-                    &shared,
-                    &req.method,
+                return Ok(finish(&shared, line, &req.headers, resp, true, started));
+            } else if action.drop_after {
+                // The request takes effect; only its answer is lost, as when a connection breaks
+                // on the way back.
+                let resp = dispatch(&shared, &req).await;
+                shared.world.lock().log_dropped(
+                    req.method.as_str(),
                     &req.path,
-                    &req.headers,
-                    resp,
-                    true,
-                    started,
-                ));
+                    api_version,
+                    resp.status.as_u16(),
+                );
+                eprintln!("{} {} processed, answer dropped", req.method, req.path);
+                return Err(DropConnection);
             } else {
-                dispatch(&shared, &req).into()
+                dispatch(&shared, &req).await.into()
             }
         }
-        None => dispatch(&shared, &req).into(),
+        None => dispatch(&shared, &req).await.into(),
     };
     match outcome {
-        Outcome::Respond(resp) => Ok(finish(
-            &shared,
-            &req.method,
-            &req.path,
-            &req.headers,
-            resp,
-            false,
-            started,
-        )),
+        Outcome::Respond(resp) => Ok(finish(&shared, line, &req.headers, resp, false, started)),
         Outcome::Drop => {
             shared
                 .world
                 .lock()
-                .log_request(req.method.as_str(), &req.path, 0, true);
+                .log_dropped(req.method.as_str(), &req.path, api_version, 0);
             eprintln!("{} {} dropped", req.method, req.path);
             Err(DropConnection)
         }
     }
 }
 
-fn dispatch(shared: &Shared, req: &Req) -> Resp {
+async fn dispatch(shared: &Shared, req: &Req) -> Resp {
     if let Some(r) = crate::token::route(shared, req) {
         return r;
     }
-    crate::arm::route(shared, req)
+    crate::arm::route(shared, req).await
 }
+
+/// Method, path and api-version of a request, for the log.
+type Line<'a> = (&'a hyper::Method, &'a str, Option<&'a str>);
 
 fn finish(
     shared: &Shared,
-    method: &hyper::Method,
-    path: &str,
+    (method, path, api_version): Line<'_>,
     headers: &hyper::HeaderMap,
     resp: Resp,
     fault: bool,
@@ -223,7 +223,7 @@ fn finish(
     shared
         .world
         .lock()
-        .log_request(method.as_str(), path, status, fault);
+        .log_request(method.as_str(), path, api_version, status, fault);
     // Method, path and status only: bodies, headers and query strings may carry secrets.
     eprintln!(
         "{method} {path} {status} {}ms{}",

@@ -102,17 +102,31 @@ pub(crate) struct Stored {
     pub(crate) pending: Option<String>,
 }
 
+/// When a health report was first evaluated and last changed status.
+#[derive(Debug, Clone)]
+pub(crate) struct HealthHistory {
+    pub(crate) first_evaluation: String,
+    pub(crate) status_change: String,
+    /// The status code last reported.
+    pub(crate) code: String,
+}
+
 /// One line of the request log.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct LoggedRequest {
     pub(crate) seq: u64,
     pub(crate) method: String,
     pub(crate) path: String,
+    /// The `api-version` query parameter, when there was one.
+    pub(crate) api_version: Option<String>,
     /// HTTP status, or 0 when the connection was dropped on purpose.
     pub(crate) status: u16,
     pub(crate) timestamp: String,
     /// True when an injected fault produced this response (or drop).
     pub(crate) fault: bool,
+    /// True when the connection was closed without an answer (`status` is then what the
+    /// request would have been answered with, or 0 when it was never processed).
+    pub(crate) dropped: bool,
 }
 
 /// All mutable state.
@@ -135,6 +149,10 @@ pub(crate) struct World {
     pub(crate) requests: Vec<LoggedRequest>,
     pub(crate) next_seq: u64,
     pub(crate) page_size: usize,
+    /// The AWS emulator health checks ask; settable through the admin API.
+    pub(crate) aws_endpoint: Option<String>,
+    /// Keyed by health report name.
+    pub(crate) health: HashMap<String, HealthHistory>,
 }
 
 /// Largest page a collection GET returns unless the admin API sets another size.
@@ -177,10 +195,19 @@ impl World {
             requests: Vec::new(),
             next_seq: 1,
             page_size: DEFAULT_PAGE_SIZE,
+            aws_endpoint: config.aws_endpoint.clone(),
+            health: HashMap::new(),
         }
     }
 
-    pub(crate) fn log_request(&mut self, method: &str, path: &str, status: u16, fault: bool) {
+    pub(crate) fn log_request(
+        &mut self,
+        method: &str,
+        path: &str,
+        api_version: Option<&str>,
+        status: u16,
+        fault: bool,
+    ) {
         if self.requests.len() >= MAX_LOGGED_REQUESTS {
             self.requests.remove(0);
         }
@@ -190,10 +217,27 @@ impl World {
             seq,
             method: method.to_string(),
             path: path.to_string(),
+            api_version: api_version.map(str::to_string),
             status,
             timestamp: crate::clock::rfc3339_now(),
             fault,
+            dropped: false,
         });
+    }
+
+    /// Logs a request whose connection an injected fault closed; `status` is 0 unless the
+    /// request was processed before the answer was dropped.
+    pub(crate) fn log_dropped(
+        &mut self,
+        method: &str,
+        path: &str,
+        api_version: Option<&str>,
+        status: u16,
+    ) {
+        self.log_request(method, path, api_version, status, true);
+        if let Some(last) = self.requests.last_mut() {
+            last.dropped = true;
+        }
     }
 
     /// Removes a resource and everything nested under it; returns how many were removed.

@@ -53,7 +53,7 @@ fn unauthorized(shared: &Shared, code: &str, message: String) -> Resp {
 }
 
 /// Accepts only unexpired bearer tokens this process issued for the ARM audience.
-fn authenticate(shared: &Shared, req: &Req) -> Result<Caller, Resp> {
+pub(crate) fn authenticate(shared: &Shared, req: &Req) -> Result<Caller, Resp> {
     let Some(header) = req.header("authorization") else {
         return Err(unauthorized(
             shared,
@@ -97,25 +97,55 @@ fn authenticate(shared: &Shared, req: &Req) -> Result<Caller, Resp> {
     Ok(Caller { client_id })
 }
 
-/// Serves an ARM request.
-pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
-    let caller = match authenticate(shared, req) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+/// What every ARM request must pass first: a valid bearer token and an `api-version`, which is
+/// returned.
+pub(crate) fn preflight(shared: &Shared, req: &Req) -> Result<String, Resp> {
+    preflight_caller(shared, req).map(|(_, v)| v)
+}
+
+fn preflight_caller(shared: &Shared, req: &Req) -> Result<(Caller, String), Resp> {
+    let caller = authenticate(shared, req)?;
     let Some(api_version) = req.query_param("api-version").filter(|v| !v.is_empty()) else {
-        return ArmError::new(
+        return Err(ArmError::new(
             StatusCode::BAD_REQUEST,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
-        .into_resp();
+        .into_resp());
+    };
+    Ok((caller, api_version.to_string()))
+}
+
+/// ARM's answer to an api-version the resource type is not served for.
+pub(crate) fn unsupported_api_version(
+    api_version: &str,
+    short_type: &str,
+    supported: &[&str],
+) -> ArmError {
+    ArmError::new(
+        StatusCode::BAD_REQUEST,
+        "NoRegisteredProviderFound",
+        format!(
+            "No registered resource provider found for API version '{api_version}' and type '{short_type}'. The supported api-versions are '{}'.",
+            supported.join(", ")
+        ),
+    )
+}
+
+/// Serves an ARM request.
+pub(crate) async fn route(shared: &Shared, req: &Req) -> Resp {
+    if let Some(target) = crate::security::health::parse_path(&req.path) {
+        return crate::security::health::serve(shared, req, target).await;
+    }
+    let (caller, api_version) = match preflight_caller(shared, req) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let ctx = Ctx {
         shared,
         req,
         caller,
-        api_version: api_version.to_string(),
+        api_version,
     };
     let mut world = shared.world.lock();
     match dispatch(&ctx, &mut world) {

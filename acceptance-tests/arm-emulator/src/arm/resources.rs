@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::Ctx;
 use crate::errors::{
-    ArmError, invalid_content, invalid_namespace, not_found_resource, rg_not_found,
+    ArmError, invalid_content, invalid_namespace, missing_registration, not_found_resource,
+    rg_not_found,
 };
 use crate::hooks::WriteContext;
 use crate::http::Resp;
@@ -22,21 +23,6 @@ pub(super) struct Scope<'a> {
 
 /// Properties ARM owns; a client cannot set them.
 const READ_ONLY: [&str; 4] = ["id", "name", "type", "systemData"];
-
-fn missing_registration(ns: &str) -> ArmError {
-    let message = format!(
-        "The subscription is not registered to use namespace '{ns}'. \
-         See https://aka.ms/rps-not-found for how to register subscriptions."
-    );
-    let mut e = ArmError::new(
-        StatusCode::CONFLICT,
-        "MissingSubscriptionRegistration",
-        message.clone(),
-    );
-    e.details =
-        vec![json!({"code": "MissingSubscriptionRegistration", "target": ns, "message": message})];
-    e
-}
 
 /// Resolved names for one request.
 struct Resolved {
@@ -82,6 +68,21 @@ pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, scope: Scope<'_>) -> Resu
     let rest = scope.rest;
     let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
     let resource_type = format!("{}/{}", r.namespace, types.join("/"));
+    if let Some(b) = ctx.shared.config.behaviours.get(&resource_type) {
+        let supported = b.api_versions();
+        if !supported.is_empty()
+            && !supported
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(&ctx.api_version))
+        {
+            let short = types.last().copied().unwrap_or_default();
+            return Err(super::unsupported_api_version(
+                &ctx.api_version,
+                short,
+                supported,
+            ));
+        }
+    }
     if rest.len() % 2 == 1 {
         let parent = &rest[..rest.len() - 1];
         return match ctx.req.method {
@@ -220,7 +221,15 @@ fn commit(
         .unwrap_or_default();
     let key = id.to_ascii_lowercase();
     if config.mode == LroMode::Sync {
-        set_state(&mut body, "Succeeded");
+        let reports_state = ctx
+            .shared
+            .config
+            .behaviours
+            .get(resource_type)
+            .is_none_or(|b| b.reports_provisioning_state());
+        if reports_state {
+            set_state(&mut body, "Succeeded");
+        }
         world.resources.insert(
             key,
             Stored {
@@ -283,6 +292,9 @@ fn put(
         busy(s)?;
     }
     let id = existing.as_ref().map(|s| s.id.clone()).unwrap_or(id);
+    if let Some(s) = &existing {
+        check_location(s, &input)?;
+    }
     for k in READ_ONLY {
         input.remove(k);
     }
@@ -311,6 +323,31 @@ fn put(
         OpKind::Put,
         existing.is_none(),
     ))
+}
+
+/// A PUT cannot move an existing resource to another location.
+fn check_location(existing: &Stored, input: &Map<String, Value>) -> Result<(), ArmError> {
+    let squash = |l: &str| {
+        l.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let old = existing.body.get("location").and_then(Value::as_str);
+    let new = input.get("location").and_then(Value::as_str);
+    if let (Some(old), Some(new)) = (old, new)
+        && squash(old) != squash(new)
+    {
+        let name = existing.id.rsplit('/').next().unwrap_or_default();
+        return Err(ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidResourceLocation",
+            format!(
+                "The resource '{name}' already exists in location '{old}'. A resource with the same name cannot be created in location '{new}'. Please select a new resource name."
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn patch(

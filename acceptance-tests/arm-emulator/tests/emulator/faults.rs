@@ -149,8 +149,9 @@ async fn request_log_counts_calls_without_admin_traffic() {
         "{}/resourceGroups/rg/providers/Microsoft.Security/securityConnectors/c?{API}",
         env.sub()
     );
-    env.call(Method::PUT, &p, Some(json!({}))).await;
-    env.call(Method::PUT, &p, Some(json!({}))).await;
+    let body = crate::connector_body("123456789012");
+    env.call(Method::PUT, &p, Some(body.clone())).await;
+    env.call(Method::PUT, &p, Some(body)).await;
     env.call(Method::GET, &p, None).await;
     let (_, all) = env.admin(Method::GET, "/requests", None).await;
     assert_eq!(all["count"], 4, "{all}");

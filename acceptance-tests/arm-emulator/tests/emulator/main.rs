@@ -5,6 +5,7 @@ mod auth;
 mod binary;
 mod faults;
 mod lro;
+mod security;
 mod store;
 
 use arm_emulator::{Config, Emulator, config::DEFAULT_CLIENT_ID, config::DEFAULT_CLIENT_SECRET};
@@ -13,6 +14,23 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 
 pub(crate) const API: &str = "api-version=2024-08-01-preview";
+
+/// A minimal valid AWS security connector for `account`: location, environment and the free
+/// Foundational CSPM offering.
+pub(crate) fn connector_body(account: &str) -> Value {
+    json!({
+        "location": "westeurope",
+        "properties": {
+            "hierarchyIdentifier": account,
+            "environmentName": "AWS",
+            "environmentData": {"environmentType": "AwsAccount"},
+            "offerings": [{
+                "offeringType": "CspmMonitorAws",
+                "nativeCloudConnection": {"cloudRoleArn": format!("arn:aws:iam::{account}:role/CspmMonitorAws")},
+            }],
+        },
+    })
+}
 
 /// A running emulator plus a client that trusts its CA.
 pub(crate) struct Env {

@@ -119,7 +119,11 @@ async fn writes_need_a_registered_namespace_and_an_existing_group() {
         env.sub()
     );
     let (s, b) = env
-        .call(Method::PUT, &id, Some(json!({"location": "westeurope"})))
+        .call(
+            Method::PUT,
+            &id,
+            Some(crate::connector_body("123456789012")),
+        )
         .await;
     assert_eq!(
         (s, b["error"]["code"].as_str()),
@@ -131,7 +135,11 @@ async fn writes_need_a_registered_namespace_and_an_existing_group() {
 
     env.registered("Microsoft.Security").await;
     let (s, b) = env
-        .call(Method::PUT, &id, Some(json!({"location": "westeurope"})))
+        .call(
+            Method::PUT,
+            &id,
+            Some(crate::connector_body("123456789012")),
+        )
         .await;
     assert_eq!(
         (s, b["error"]["code"].as_str()),
@@ -155,7 +163,11 @@ async fn writes_need_a_registered_namespace_and_an_existing_group() {
         .await;
     assert_eq!(s, 204);
     let (s, _) = env
-        .call(Method::PUT, &id, Some(json!({"location": "westeurope"})))
+        .call(
+            Method::PUT,
+            &id,
+            Some(crate::connector_body("123456789012")),
+        )
         .await;
     assert_eq!(s, 201);
 }
@@ -331,12 +343,14 @@ async fn disappears_through_the_admin_api_and_inventory_shows_the_store() {
         "{}/resourceGroups/rg/providers/Microsoft.Security/securityConnectors/c1",
         env.sub()
     );
-    env.call(
-        Method::PUT,
-        &format!("{id}?{API}"),
-        Some(json!({"location": "westeurope"})),
-    )
-    .await;
+    let (s, b) = env
+        .call(
+            Method::PUT,
+            &format!("{id}?{API}"),
+            Some(crate::connector_body("123456789012")),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
     let (_, inv) = env.admin(Method::GET, "/resources", None).await;
     assert_eq!(inv["value"][0]["id"], id);
     assert_eq!(inv["value"][0]["body"]["name"], "c1");
@@ -458,7 +472,14 @@ async fn resource_group_delete_is_a_location_lro_that_removes_contents() {
         "{}/resourceGroups/gone/providers/Microsoft.Security/securityConnectors/c?{API}",
         env.sub()
     );
-    env.call(Method::PUT, &res, Some(json!({}))).await;
+    let (s, b) = env
+        .call(
+            Method::PUT,
+            &res,
+            Some(crate::connector_body("123456789012")),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
     let resp = env
         .arm(
             Method::DELETE,
