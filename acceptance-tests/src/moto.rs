@@ -3,8 +3,9 @@
 //!
 //! moto runs through the project's launcher (`acceptance-tests/moto_ext/serve.py`),
 //! which installs the extension closing moto's fidelity gaps (IAM OIDC client ids,
-//! CloudFormation IAM resources, web-identity validation) and its admin API for
-//! fault injection and call counts (`/_mcloud/...`).
+//! CloudFormation IAM resources, stack failures that roll back with resource events,
+//! web-identity validation) and its admin API for fault injection and call counts
+//! (`/_mcloud/...`).
 
 use std::fs::File;
 use std::net::TcpListener;

@@ -376,6 +376,21 @@ output "template" {{ value = data.multicloud_aws_onboarding_template.all.cloudfo
             ("Capabilities.member.1", "CAPABILITY_NAMED_IAM"),
         ],
     );
+    // A resource that fails rolls the stack back (as in AWS), so check the status first.
+    let stack = moto.query(
+        "cloudformation",
+        "DescribeStacks",
+        &[("StackName", "defender-onboarding")],
+    );
+    assert!(
+        stack.contains("<StackStatus>CREATE_COMPLETE</StackStatus>"),
+        "{stack}\n{}",
+        moto.query(
+            "cloudformation",
+            "DescribeStackEvents",
+            &[("StackName", "defender-onboarding")],
+        )
+    );
     let mut roles = moto.iam_role_names();
     roles.sort();
     let expected = [

@@ -167,6 +167,68 @@ fn acc_moto_ext_cloudformation_oidc_provider_and_role() {
 }
 
 #[test]
+fn acc_moto_ext_cloudformation_failures_roll_back() {
+    skip_unless_acc!();
+    let (moto, _dir) = start();
+    let template = |managed: &str| {
+        json!({"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "cfn-fail",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+            "ManagedPolicyArns": [managed]}}}})
+        .to_string()
+    };
+    // AWS accepts the stack and fails the resource; moto alone failed the CreateStack call.
+    let bad = template("arn:aws:iam::aws:policy/NoSuchPolicyAnywhere");
+    moto.query(
+        "cloudformation",
+        "CreateStack",
+        &[("StackName", "failing"), ("TemplateBody", &bad)],
+    );
+    let stacks = moto.query(
+        "cloudformation",
+        "DescribeStacks",
+        &[("StackName", "failing")],
+    );
+    assert!(
+        stacks.contains("<StackStatus>ROLLBACK_COMPLETE</StackStatus>"),
+        "{stacks}"
+    );
+    assert!(stacks.contains("failed to create: [Role]"), "{stacks}");
+    let events = moto.query(
+        "cloudformation",
+        "DescribeStackEvents",
+        &[("StackName", "failing")],
+    );
+    assert!(
+        events.contains("<ResourceStatus>CREATE_FAILED</ResourceStatus>"),
+        "{events}"
+    );
+    assert!(
+        events.contains("NoSuchPolicyAnywhere does not exist"),
+        "{events}"
+    );
+    assert!(
+        moto.iam_role_names().is_empty(),
+        "the failed role is not left behind"
+    );
+
+    // An update that changes nothing is refused, as AWS refuses it.
+    let good = template("arn:aws:iam::aws:policy/SecurityAudit");
+    moto.query(
+        "cloudformation",
+        "CreateStack",
+        &[("StackName", "ok"), ("TemplateBody", &good)],
+    );
+    let (status, body) = moto.query_status(
+        "cloudformation",
+        "UpdateStack",
+        &[("StackName", "ok"), ("TemplateBody", &good)],
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("No updates are to be performed."), "{body}");
+}
+
+#[test]
 fn acc_moto_ext_web_identity_is_validated() {
     skip_unless_acc!();
     let (moto, _dir) = start();
@@ -280,7 +342,13 @@ fn acc_moto_ext_self_check_passes() {
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["moto_version"], "5.2.5");
     let patches = report["patches"].as_array().cloned().unwrap_or_default();
-    for p in ["iam_oidc", "cfn_iam", "sts_web_identity", "faults"] {
+    for p in [
+        "iam_oidc",
+        "cfn_iam",
+        "cfn_stack_failures",
+        "sts_web_identity",
+        "faults",
+    ] {
         assert!(patches.iter().any(|x| x == p), "{p} missing from {report}");
     }
     // AWS-managed policies are loaded (templates attach them by ARN).

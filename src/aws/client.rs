@@ -139,6 +139,28 @@ impl AwsClients {
         super::iam::IamClient::new(aws_sdk_iam::Client::from_conf(b.build()), endpoint)
     }
 
+    /// A CloudFormation client for the resolved region, honouring
+    /// `endpoints.cloudformation`, with the default stack wait budget.
+    pub fn cloudformation(&self) -> super::cloudformation::CloudFormationClient {
+        let mut b = aws_sdk_cloudformation::config::Builder::from(&self.sdk);
+        if let Some(url) = &self.config.endpoints.cloudformation {
+            b = b.endpoint_url(url);
+        }
+        super::cloudformation::CloudFormationClient::new(
+            aws_sdk_cloudformation::Client::from_conf(b.build()),
+            self.cloudformation_endpoint(),
+        )
+    }
+
+    /// The CloudFormation endpoint in use, for error messages.
+    pub fn cloudformation_endpoint(&self) -> String {
+        self.config
+            .endpoints
+            .cloudformation
+            .clone()
+            .unwrap_or_else(|| format!("https://cloudformation.{}.amazonaws.com", self.region()))
+    }
+
     /// The STS endpoint in use, for error messages.
     pub fn sts_endpoint(&self) -> String {
         self.config

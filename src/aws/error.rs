@@ -176,6 +176,27 @@ pub enum AwsError {
         /// AWS request id.
         request_id: Option<String>,
     },
+    /// A CloudFormation stack operation ended failed, rolled back, or deleted; the payload
+    /// names the stack, its status and the events of the resources that failed.
+    #[error("{0}")]
+    StackFailed(Box<crate::aws::cloudformation::StackFailure>),
+    /// A CloudFormation stack operation did not settle within the wait budget.
+    #[error(
+        "CloudFormation stack {stack} {operation} did not finish within {}s (still {status}); \
+         CloudFormation carries on with it: apply again once the stack has settled, or allow \
+         more time in the resource's timeouts block",
+        waited.as_secs()
+    )]
+    StackWaitTimeout {
+        /// Stack name.
+        stack: String,
+        /// The operation awaited (`create`, `update`, `delete`).
+        operation: String,
+        /// The last status seen.
+        status: String,
+        /// How long was waited.
+        waited: std::time::Duration,
+    },
     /// A response was missing a field the operation always returns.
     #[error("AWS {operation} returned no {field}")]
     MissingField {
@@ -230,6 +251,14 @@ impl AwsError {
     /// Whether the entity does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
+    }
+
+    /// The failed stack operation, for [`AwsError::StackFailed`].
+    pub fn stack_failure(&self) -> Option<&crate::aws::cloudformation::StackFailure> {
+        match self {
+            Self::StackFailed(f) => Some(f),
+            _ => None,
+        }
     }
 
     /// Classifies an SDK error of `operation` against `service` at `endpoint`.
@@ -294,15 +323,30 @@ pub fn classify_service_error(
     match code.as_str() {
         c if AUTH_CODES.contains(&c) => make!(InvalidCredentials),
         c if THROTTLE_CODES.contains(&c) => make!(Throttled),
-        "NoSuchEntity" | "NoSuchEntityException" | "NotFoundException" => make!(NotFound),
-        "EntityAlreadyExists" | "EntityAlreadyExistsException" => make!(AlreadyExists),
+        "NoSuchEntity"
+        | "NoSuchEntityException"
+        | "NotFoundException"
+        | "StackSetNotFoundException"
+        | "StackInstanceNotFoundException"
+        | "OperationNotFoundException"
+        | "ChangeSetNotFound" => make!(NotFound),
+        "EntityAlreadyExists"
+        | "EntityAlreadyExistsException"
+        | "AlreadyExistsException"
+        | "NameAlreadyExistsException" => make!(AlreadyExists),
         "DeleteConflict"
         | "DeleteConflictException"
         | "ConcurrentModification"
-        | "ConcurrentModificationException" => make!(Conflict),
+        | "ConcurrentModificationException"
+        | "OperationInProgressException"
+        | "OperationIdAlreadyExistsException"
+        | "TokenAlreadyExistsException" => make!(Conflict),
         "LimitExceeded" | "LimitExceededException" => make!(LimitExceeded),
         "MalformedPolicyDocument" | "MalformedPolicyDocumentException" => make!(MalformedPolicy),
-        "InvalidInput" | "InvalidInputException" | "ValidationError" => make!(Invalid),
+        "InvalidInput"
+        | "InvalidInputException"
+        | "ValidationError"
+        | "InsufficientCapabilitiesException" => make!(Invalid),
         "AccessDenied" | "AccessDeniedException" => make!(PermissionDenied),
         _ => make!(Api),
     }

@@ -1,7 +1,9 @@
 //! AWS clients: configuration, credential resolution through aws-config, per-service
-//! endpoint overrides, error classification and the IAM operations onboarding needs.
+//! endpoint overrides, error classification, and the IAM and CloudFormation operations
+//! onboarding needs.
 
 pub mod client;
+pub mod cloudformation;
 pub mod config;
 pub mod credential;
 pub mod error;
@@ -12,6 +14,7 @@ pub mod iam;
 mod tests;
 
 pub use client::{AwsClients, CallerIdentity};
+pub use cloudformation::CloudFormationClient;
 pub use config::{AssumeRole, AwsConfig, AwsEndpoints, WebIdentity};
 pub use error::AwsError;
 pub use iam::IamClient;

@@ -9,7 +9,8 @@ moto 5.2.5 gaps closed here:
   neither the trust policy nor the inline policies. Role's three CloudFormation
   class methods are replaced. Deletion detaches the policies the stack attached
   first, as CloudFormation does; anything attached outside the stack still
-  blocks deletion with DeleteConflict, as in AWS.
+  blocks deletion with DeleteConflict, as in AWS. A role whose managed policy
+  cannot be attached is deleted again before the failure is reported.
 """
 
 import json
@@ -107,8 +108,13 @@ def role_create(cls, resource_name, cloudformation_json, account_id, region_name
     ]
     role = _original_role_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
     managed = list(props.get("ManagedPolicyArns", []))
-    _attach_managed(_backend(account_id, region_name), role, managed)
     setattr(role, _MANAGED, managed)
+    try:
+        _attach_managed(_backend(account_id, region_name), role, managed)
+    except Exception:
+        # The resource handler undoes its own half-done create before reporting the failure.
+        role_delete(cls, role.name, cloudformation_json, account_id, region_name)
+        raise
     setattr(role, _INLINE, sorted(_inline_policies(props)))
     return role
 
@@ -133,10 +139,12 @@ def role_update(cls, original_resource, new_resource_name, cloudformation_json, 
         backend.put_role_policy(role.name, name, doc)
     old_managed = getattr(role, _MANAGED, [])
     new_managed = list(props.get("ManagedPolicyArns", []))
+    # Attach first and compare with what is attached now, so a failed attach leaves the
+    # old set in place and the rollback (this function with the old properties) restores it.
+    _attach_managed(backend, role, [a for a in new_managed if a not in role.managed_policies])
     for arn in old_managed:
-        if arn not in new_managed:
+        if arn not in new_managed and arn in role.managed_policies:
             backend.detach_role_policy(arn, role.name)
-    _attach_managed(backend, role, [a for a in new_managed if a not in old_managed])
     setattr(role, _MANAGED, new_managed)
     setattr(role, _INLINE, sorted(inline))
     return role
