@@ -2,8 +2,6 @@
 //! closed against a live moto started through the launcher.
 
 use acceptance_tests::{Moto, Paths, skip_unless_acc};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
 fn start() -> (Moto, tempfile::TempDir) {
