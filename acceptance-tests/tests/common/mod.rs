@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+pub(crate) mod arm_api;
+
 /// The quickstart's provider block, exactly as users see it in the example.
 pub(crate) fn provider() -> String {
     example("quickstart/providers.tf")
