@@ -7,8 +7,8 @@ use http::Method;
 use serde::Deserialize;
 use std::time::Duration;
 
-/// api-version of `Microsoft.Resources` providers operations (long-lived, widely used).
-pub const PROVIDERS_API_VERSION: &str = "2021-04-01";
+/// api-version of `Microsoft.Resources` providers operations.
+pub const PROVIDERS_API_VERSION: &str = super::api_versions::PROVIDERS;
 /// Wait between registration-state polls (Microsoft's scripts poll every 60 s; ARM usually
 /// finishes in well under a minute).
 pub const REGISTRATION_POLL_INTERVAL: Duration = Duration::from_secs(10);

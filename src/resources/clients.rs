@@ -107,6 +107,30 @@ impl ProviderClients {
         reported(result, diags)
     }
 
+    /// Reports an Azure configuration that cannot work (a national cloud, a missing
+    /// subscription) the way the first login would, without logging in: for plan-time checks.
+    /// Nothing is reported while the `azure` block depends on values not known yet.
+    pub(crate) async fn check_azure(&self, diags: &mut Diagnostics) {
+        if !matches!(self.azure_config, Pending::Unknown) {
+            let _ = self.azure(diags).await;
+        }
+    }
+
+    /// Clients whose ARM client is `client` (tests against a mock server).
+    #[cfg(test)]
+    pub(crate) fn with_azure_client(client: ArmClient) -> Self {
+        let config = AzureConfig {
+            subscription_id: Some(client.subscription_id().to_owned()),
+            ..AzureConfig::default()
+        };
+        Self {
+            azure_config: Pending::Ready(config),
+            aws_config: Pending::Unknown,
+            azure: OnceCell::new_with(Some(Ok(client))),
+            aws: OnceCell::new(),
+        }
+    }
+
     /// The AWS clients, resolving credentials on first use; errors as for [`Self::azure`].
     pub async fn aws(&self, diags: &mut Diagnostics) -> Option<&AwsClients> {
         let config = self.aws_config.get("aws", diags)?;

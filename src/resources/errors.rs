@@ -34,7 +34,8 @@ pub(crate) fn already_exists(diags: &mut Diagnostics, id: &str, type_name: &str)
         format!(
             "A resource with the ID \"{id}\" already exists - to be managed via Terraform this resource \
              needs to be imported into the State. Please see the resource documentation for \
-             \"{type_name}\" for more information.\n\nImport it with:\n  terraform import <address> {id}"
+             \"{type_name}\" for more information.\n\nImport it with:\n  terraform import {type_name}.<name> {id}\n(<name> is the resource's name in your configuration; with Terraform 1.5 or later an \
+             `import` block with `id = \"{id}\"` does the same)."
         ),
     );
 }

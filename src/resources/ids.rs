@@ -46,6 +46,65 @@ impl fmt::Display for ProviderRegistrationId {
     }
 }
 
+/// `/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Security/securityConnectors/<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SecurityConnectorId {
+    /// The subscription GUID.
+    pub(crate) subscription_id: String,
+    /// The resource group name.
+    pub(crate) resource_group_name: String,
+    /// The connector name.
+    pub(crate) name: String,
+}
+
+impl SecurityConnectorId {
+    /// Parses the id; segment names and the provider namespace are case-insensitive, as in ARM.
+    pub(crate) fn parse(id: &str) -> Result<Self, String> {
+        let expected = "expected /subscriptions/<subscription id>/resourceGroups/<resource group>/providers/\
+                        Microsoft.Security/securityConnectors/<name>, for example /subscriptions/\
+                        00000000-0000-0000-0000-000000000000/resourceGroups/rg-security/providers/\
+                        Microsoft.Security/securityConnectors/aws-prod";
+        let segments: Vec<&str> = id.trim_end_matches('/').split('/').collect();
+        match segments.as_slice() {
+            ["", subs, sub, groups, rg, providers, ns, kind, name]
+                if subs.eq_ignore_ascii_case("subscriptions")
+                    && groups.eq_ignore_ascii_case("resourceGroups")
+                    && providers.eq_ignore_ascii_case("providers")
+                    && ns.eq_ignore_ascii_case("Microsoft.Security")
+                    && kind.eq_ignore_ascii_case("securityConnectors") =>
+            {
+                validators::guid(sub).map_err(|e| format!("{id:?}: {e}"))?;
+                validators::resource_group_name(rg).map_err(|e| format!("{id:?}: {e}"))?;
+                if name.is_empty() {
+                    return Err(format!("{id:?} has an empty connector name; {expected}"));
+                }
+                Ok(Self {
+                    subscription_id: (*sub).to_owned(),
+                    resource_group_name: (*rg).to_owned(),
+                    name: (*name).to_owned(),
+                })
+            }
+            _ => Err(format!("{id:?} is not a security connector id; {expected}")),
+        }
+    }
+
+    /// Whether `other` names the same connector (ARM ids are case-insensitive).
+    pub(crate) fn same_as(&self, other: &str) -> bool {
+        self.to_string()
+            .eq_ignore_ascii_case(other.trim_end_matches('/'))
+    }
+}
+
+impl fmt::Display for SecurityConnectorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Security/securityConnectors/{}",
+            self.subscription_id, self.resource_group_name, self.name
+        )
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -87,5 +146,34 @@ mod tests {
             let err = ProviderRegistrationId::parse(bad).unwrap_err();
             assert!(err.contains("subscription"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn security_connector_ids() {
+        let id = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg-sec/providers/Microsoft.Security/securityConnectors/aws-prod"
+        );
+        let parsed = SecurityConnectorId::parse(&id).unwrap();
+        assert_eq!(parsed.resource_group_name, "rg-sec");
+        assert_eq!(parsed.name, "aws-prod");
+        assert_eq!(parsed.to_string(), id);
+        // ARM answers with other casings; they name the same connector.
+        let lower = id.to_ascii_lowercase();
+        assert_eq!(SecurityConnectorId::parse(&lower).unwrap().name, "aws-prod");
+        assert!(parsed.same_as(&lower));
+        assert!(!parsed.same_as(&id.replace("aws-prod", "aws-dev")));
+        for bad in [
+            "aws-prod".to_owned(),
+            format!("/subscriptions/{SUB}/resourceGroups/rg-sec"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg-sec/providers/Microsoft.Security/pricings/CloudPosture"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg-sec/providers/Microsoft.HybridConnectivity/securityConnectors/x"),
+            "/subscriptions/nope/resourceGroups/rg/providers/Microsoft.Security/securityConnectors/x".to_owned(),
+            format!("/subscriptions/{SUB}/resourceGroups/rg./providers/Microsoft.Security/securityConnectors/x"),
+        ] {
+            let err = SecurityConnectorId::parse(&bad).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
+        }
+        let err = SecurityConnectorId::parse("aws-prod").unwrap_err();
+        assert!(err.contains("expected /subscriptions/"), "{err}");
     }
 }

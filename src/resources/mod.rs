@@ -15,6 +15,11 @@ mod ids;
 mod provider;
 mod provider_config;
 mod resource_provider_registration;
+mod security_connector;
+mod security_connector_checks;
+mod security_connector_offerings;
+mod security_connector_state;
+mod security_connector_status;
 mod validators;
 
 pub use aws_oidc_trust::AwsOidcTrustResource;
@@ -24,3 +29,5 @@ pub use clients::ProviderClients;
 pub use defender_plan_set::DefenderPlanSetResource;
 pub use provider::{MulticloudProvider, provider_schema};
 pub use resource_provider_registration::ResourceProviderRegistrationResource;
+pub use security_connector::SecurityConnectorResource;
+pub use security_connector_status::SecurityConnectorStatusDataSource;

@@ -17,6 +17,8 @@ use super::defender_plan_set::DefenderPlanSetResource;
 use super::docs;
 use super::provider_config;
 use super::resource_provider_registration::ResourceProviderRegistrationResource;
+use super::security_connector::SecurityConnectorResource;
+use super::security_connector_status::SecurityConnectorStatusDataSource;
 
 /// The `multicloud` Terraform provider.
 #[derive(Debug, Default, Clone, Copy)]
@@ -49,6 +51,7 @@ impl Provider for MulticloudProvider {
             Arc::new(ResourceProviderRegistrationResource),
             Arc::new(DefenderPlanSetResource),
             Arc::new(AwsOidcTrustResource),
+            Arc::new(SecurityConnectorResource),
         ]
     }
 
@@ -56,6 +59,7 @@ impl Provider for MulticloudProvider {
         vec![
             Arc::new(CallerIdentityDataSource),
             Arc::new(AwsOnboardingTemplateDataSource),
+            Arc::new(SecurityConnectorStatusDataSource),
         ]
     }
 }

@@ -114,6 +114,126 @@ pub(crate) fn rp_namespace(value: &str) -> Result<(), String> {
     }
 }
 
+/// Checks an Azure resource group name: 1 to 90 letters, digits, `_`, `-`, `.`, `(` or `)`, not
+/// ending with a period (ARM's rule).
+pub(crate) fn resource_group_name(value: &str) -> Result<(), String> {
+    let ok = !value.is_empty()
+        && value.chars().count() <= 90
+        && !value.ends_with('.')
+        && value
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{value:?} is not a resource group name; use 1 to 90 letters, digits, underscores, hyphens, \
+             periods or parentheses, not ending with a period"
+        ))
+    }
+}
+
+/// An Azure location in ARM's canonical form: `West Europe` and `westeurope` are the same.
+pub(crate) fn normalize_location(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Checks the shape of an Azure location (`westeurope` or its display name `West Europe`).
+pub(crate) fn azure_location(value: &str) -> Result<(), String> {
+    let canonical = normalize_location(value);
+    let ok = !canonical.is_empty()
+        && canonical.len() <= 64
+        && canonical
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{value:?} is not an Azure location; use a region name such as westeurope or eastus \
+             (`az account list-locations -o table` lists them)"
+        ))
+    }
+}
+
+/// Azure regions of the national clouds (Azure Government, Azure operated by 21Vianet, and the
+/// retired Azure Germany), by canonical name or prefix.
+pub(crate) fn national_cloud_location(value: &str) -> Option<&'static str> {
+    let canonical = normalize_location(value);
+    if ["usgov", "usdod", "ussec", "usnat"]
+        .iter()
+        .any(|p| canonical.starts_with(p))
+    {
+        Some("Azure Government")
+    } else if canonical.starts_with("china") {
+        Some("Microsoft Azure operated by 21Vianet")
+    } else if canonical == "germanycentral" || canonical == "germanynortheast" {
+        Some("Azure Germany")
+    } else {
+        None
+    }
+}
+
+/// Checks Azure resource tags against ARM's limits: at most 50, names up to 512 characters
+/// without `<>%&\?/`, values up to 256 characters.
+pub(crate) fn azure_tag(name: &str, value: &str) -> Result<(), String> {
+    if name.is_empty() || name.chars().count() > 512 {
+        return Err(format!("tag name {name:?} must be 1 to 512 characters"));
+    }
+    if let Some(c) = name.chars().find(|c| "<>%&\\?/".contains(*c)) {
+        return Err(format!(
+            "tag name {name:?} contains {c:?}, which Azure does not allow in tag names"
+        ));
+    }
+    if value.chars().count() > 256 {
+        return Err(format!(
+            "the value of tag {name:?} is longer than 256 characters"
+        ));
+    }
+    Ok(())
+}
+
+/// The most tags an Azure resource may carry.
+pub(crate) const MAX_AZURE_TAGS: usize = 50;
+
+/// Parses a duration as Terraform's `timeouts` write them: numbers with `h`, `m` or `s`, such
+/// as `90s`, `10m` or `1h30m`.
+pub(crate) fn duration(value: &str) -> Result<std::time::Duration, String> {
+    let bad = || {
+        format!(
+            "{value:?} is not a duration; write it like 90s, 10m or 1h30m (hours, minutes, seconds)"
+        )
+    };
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in value.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() || value.trim().is_empty() {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(total))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -186,6 +306,64 @@ mod tests {
             "",
         ] {
             assert!(rp_namespace(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resource_groups_and_locations() {
+        for ok in ["rg", "rg-sec_01", "(rg).x", "Grupo-ñ"] {
+            assert!(resource_group_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "rg.", "rg/x", "rg x", &"r".repeat(91)] {
+            assert!(resource_group_name(bad).is_err(), "{bad}");
+        }
+        assert_eq!(normalize_location("West Europe"), "westeurope");
+        assert!(azure_location("West Europe").is_ok());
+        assert!(azure_location("eastus2").is_ok());
+        for bad in ["", "west-europe", "west_europe", "Zürich"] {
+            assert!(azure_location(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            national_cloud_location("usgovvirginia"),
+            Some("Azure Government")
+        );
+        assert_eq!(
+            national_cloud_location("US DoD East"),
+            Some("Azure Government")
+        );
+        assert_eq!(
+            national_cloud_location("chinanorth3"),
+            Some("Microsoft Azure operated by 21Vianet")
+        );
+        assert_eq!(
+            national_cloud_location("germanycentral"),
+            Some("Azure Germany")
+        );
+        // Public regions that only look similar.
+        for public in ["germanywestcentral", "westus", "eastasia", "southcentralus"] {
+            assert_eq!(national_cloud_location(public), None, "{public}");
+        }
+    }
+
+    #[test]
+    fn tags() {
+        assert!(azure_tag("env", "prod").is_ok());
+        assert!(azure_tag("", "x").is_err());
+        assert!(azure_tag("a/b", "x").unwrap_err().contains("'/'"));
+        assert!(azure_tag("k", &"v".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(duration("1h30m"), Ok(Duration::from_secs(5400)));
+        for bad in ["", "10", "m", "1d", "-1m", "1.5h"] {
+            assert!(
+                duration(bad).unwrap_err().contains("not a duration"),
+                "{bad}"
+            );
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 pub(crate) mod trust;
+pub(crate) mod arm_api;
 
 /// The quickstart's provider block, exactly as users see it in the example.
 pub(crate) fn provider() -> String {

@@ -1,0 +1,15 @@
+//! The api-version of every ARM API the provider calls, pinned here and nowhere else, so an
+//! upgrade is one reviewed change and the request shapes in the models follow it.
+
+/// `Microsoft.Resources` providers operations (long-lived, widely used).
+pub const PROVIDERS: &str = "2021-04-01";
+
+/// `Microsoft.Security/securityConnectors`. Every published version is a preview; this is the
+/// newest, and the offering layout built by the onboarding domain follows it (role ARNs of
+/// `vmScanners` and `arcAutoProvisioning` are siblings of `enabled` here, not inside
+/// `configuration` as in older previews).
+pub const SECURITY_CONNECTORS: &str = "2024-08-01-preview";
+
+/// `Microsoft.Security/healthReports`, where Defender for Cloud reports connector health; the
+/// only published version.
+pub const HEALTH_REPORTS: &str = "2023-05-01-preview";
