@@ -13,3 +13,9 @@ pub const SECURITY_CONNECTORS: &str = "2024-08-01-preview";
 /// `Microsoft.Security/healthReports`, where Defender for Cloud reports connector health; the
 /// only published version.
 pub const HEALTH_REPORTS: &str = "2023-05-01-preview";
+
+/// `Microsoft.Security/pricings` (Defender plans of a subscription): the newest stable version.
+pub const PRICINGS: &str = "2024-01-01";
+
+/// `Microsoft.Authorization` role assignments and role definitions.
+pub const AUTHORIZATION: &str = "2022-04-01";

@@ -1,7 +1,9 @@
 //! Azure Resource Manager client: configuration, credentials (`azure_identity` on our own
-//! HTTP client), retried JSON calls, long-running operations and provider registration.
+//! HTTP client), retried JSON calls, long-running operations, provider registration, Defender
+//! plan pricings and the role-assignment check.
 
 pub mod api_versions;
+pub mod authorization;
 pub mod claims;
 pub mod client;
 pub mod config;
@@ -9,10 +11,14 @@ pub mod credential;
 pub mod error;
 pub mod list;
 pub mod lro;
+pub mod pricings;
 pub mod registration;
 pub mod request;
 pub mod security_connector;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod subscription_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
@@ -21,5 +27,6 @@ pub use claims::TokenClaims;
 pub use client::ArmClient;
 pub use config::{AuthMethod, AzureConfig, AzureEndpoints};
 pub use error::{ArmErrorDetails, AzureError};
+pub use pricings::{Pricing, PricingExtension};
 pub use registration::ResourceProvider;
 pub use request::ArmResponse;

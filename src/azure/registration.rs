@@ -37,6 +37,12 @@ impl ResourceProvider {
     }
 }
 
+/// The cache key of a confirmed registration: namespaces and subscription ids are
+/// case-insensitive in ARM.
+fn registration_key(subscription_id: &str, namespace: &str) -> String {
+    format!("{subscription_id}/{namespace}").to_ascii_lowercase()
+}
+
 fn provider_path(subscription_id: &str, namespace: &str) -> String {
     format!("/subscriptions/{subscription_id}/providers/{namespace}")
 }
@@ -59,14 +65,26 @@ impl ArmClient {
     /// missing ones when allowed (`register_resource_providers`) and waiting until ARM reports
     /// them registered. Namespaces already confirmed by this client are not asked about again.
     pub async fn ensure_registered(&self, namespaces: &[&str]) -> Result<(), AzureError> {
-        let mut done = self.inner.registered.lock().await;
         let subscription_id = self.subscription_id().to_owned();
+        self.ensure_registered_on(&subscription_id, namespaces)
+            .await
+    }
+
+    /// [`Self::ensure_registered`] on another subscription (resources that take a
+    /// `subscription_id` of their own).
+    pub async fn ensure_registered_on(
+        &self,
+        subscription_id: &str,
+        namespaces: &[&str],
+    ) -> Result<(), AzureError> {
+        let mut done = self.inner.registered.lock().await;
         for ns in namespaces {
-            if done.contains(&ns.to_ascii_lowercase()) {
+            let key = registration_key(subscription_id, ns);
+            if done.contains(&key) {
                 continue;
             }
             let state = self
-                .resource_provider(&subscription_id, ns)
+                .resource_provider(subscription_id, ns)
                 .await?
                 .map(|p| p.registration_state)
                 .unwrap_or_default();
@@ -79,9 +97,9 @@ impl ArmClient {
                         ),
                     });
                 }
-                self.register_and_wait(&subscription_id, ns, &state).await?;
+                self.register_and_wait(subscription_id, ns, &state).await?;
             }
-            done.insert(ns.to_ascii_lowercase());
+            done.insert(key);
         }
         Ok(())
     }
@@ -148,7 +166,7 @@ impl ArmClient {
             .registered
             .lock()
             .await
-            .remove(&namespace.to_ascii_lowercase());
+            .remove(&registration_key(subscription_id, namespace));
         Ok(())
     }
 

@@ -8,11 +8,15 @@ mod error;
 pub mod offerings;
 pub mod plans;
 mod policies;
+pub mod prerequisites;
 pub mod roles;
 pub mod template;
 pub mod trust;
 pub mod trust_template;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod prerequisites_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -28,6 +32,11 @@ pub use plans::{
     Access, AgentlessScanning, AgentlessScanningSpec, Containers, ContainersSpec, Databases,
     DatabasesSpec, DefenderCspm, DefenderCspmSpec, PlanSet, PlanSetSpec, Servers, ServersPlan,
     ServersSpec, VulnerabilityAssessment,
+};
+pub use prerequisites::{
+    ChangedPricing, MissingPrerequisite, OwnerOption, Prerequisites, PricingSetting, PricingTier,
+    Reconciliation, RequiredPricing, SubscriptionPricing, missing_prerequisites, owner_missing,
+    prerequisites, prerequisites_from_offerings, reconcile,
 };
 pub use roles::{ArnField, AwsRole, RoleKey, Trust, microsoft_audiences, required_roles};
 pub use template::{TemplateKind, cloudformation_template};
