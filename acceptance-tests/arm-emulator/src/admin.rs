@@ -1,6 +1,6 @@
 //! The unauthenticated test-control API under `/_emulator/` (the server binds loopback only):
 //! health, faults, request log and write counts, inventory, provider states, LRO modes, clients,
-//! settings, reset. (`/_emulator/connector-health/...` is served by `security::health`.)
+//! client roles, Defender plan pricings, settings, reset. (`/_emulator/connector-health/...` is served by `security::health`.)
 
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
@@ -65,6 +65,22 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
         (&Method::PUT, "providers", 2) => set_provider(req, &mut world, segs[1]),
         (_, "lro", _) => lro(req, &mut world, &segs),
         (&Method::POST, "clients", 1) => add_client(req, &mut world),
+        (&Method::PUT, "roles", 2) => set_roles(req, &mut world, segs[1]),
+        (&Method::GET, "pricings", 2) => {
+            crate::security::pricing::admin_get(&world, &shared.config.subscription_id, segs[1])
+                .map(Resp::ok)
+                .ok_or_else(|| not_found(format!("no Defender plan {}", segs[1])))
+        }
+        (&Method::PUT, "pricings", 2) => parse::<Value>(req).and_then(|body| {
+            crate::security::pricing::admin_put(
+                &mut world,
+                &shared.config.subscription_id,
+                segs[1],
+                body,
+            )
+            .map(Resp::ok)
+            .map_err(ArmError::into_resp)
+        }),
         (&Method::PUT, "settings", 1) => settings(req, &mut world),
         (&Method::POST, "reset", 1) => {
             *world = World::new(&shared.config);
@@ -312,6 +328,23 @@ fn add_client(req: &Req, world: &mut World) -> Result<Resp, Resp> {
         StatusCode::CREATED,
         json!({"client_id": c.client_id}),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Roles {
+    roles: Vec<String>,
+}
+
+/// Gives a client exactly these built-in roles on the subscription (an empty list: none).
+fn set_roles(req: &Req, world: &mut World, client_id: &str) -> Result<Resp, Resp> {
+    let r: Roles = parse(req)?;
+    let unknown = crate::arm::authorization::unknown_roles(&r.roles);
+    if !unknown.is_empty() {
+        return Err(bad(format!("unknown roles: {}", unknown.join(", "))));
+    }
+    world.roles.insert(client_id.to_ascii_lowercase(), r.roles);
+    Ok(Resp::empty(StatusCode::NO_CONTENT))
 }
 
 #[derive(Deserialize)]

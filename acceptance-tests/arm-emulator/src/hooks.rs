@@ -1,7 +1,8 @@
 //! Per-resource-type behaviour: the hook point where API-specific validation plugs in.
 //!
-//! The generic store accepts any body; an API that real ARM validates (securityConnectors, ...)
-//! registers a [`ResourceBehaviour`] for its type so the emulator rejects what ARM rejects.
+//! The generic store accepts any body; an API that real ARM validates (securityConnectors,
+//! pricings, ...) registers a [`ResourceBehaviour`] for its type so the emulator rejects what
+//! ARM rejects, and serves what exists without being created.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -38,6 +39,24 @@ pub trait ResourceBehaviour: Send + Sync {
     /// a type whose definition has no such property answers `false`).
     fn reports_provisioning_state(&self) -> bool {
         true
+    }
+
+    /// Whether the type serves `method` (`PATCH`, `DELETE`) at all; ARM answers 405 otherwise.
+    fn supports(&self, _method: &str) -> bool {
+        true
+    }
+
+    /// Names of the resources of this type that every subscription has without creating them
+    /// (settings such as Defender plan pricings). Subscription-scope lists include them, and
+    /// GET answers [`ResourceBehaviour::implicit`] until a PUT stores another body.
+    fn implicit_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The body of implicit resource `name` (any casing) at subscription-scope id `id`, in its
+    /// canonical casing, or `None` when the type has no such resource.
+    fn implicit(&self, _id: &str, _name: &str) -> Option<Value> {
+        None
     }
 
     /// Rejects a PUT/PATCH body (for PATCH: the merged result) with ARM's error.

@@ -7,7 +7,10 @@
 //! long-running operations, fault injection, the admin API) serves every type; APIs that real
 //! ARM validates plug in a [`ResourceBehaviour`]. [`security`] does so for
 //! `Microsoft.Security/securityConnectors` and serves connector health, computed by asking the
-//! AWS emulator given with `--aws-endpoint`.
+//! AWS emulator given with `--aws-endpoint`, and for `Microsoft.Security/pricings`, the
+//! subscription's Defender plans (all `Free` until switched on). The caller's role assignments
+//! and the built-in role definitions are served too: every client is Owner unless the admin API
+//! gives it other roles.
 
 mod admin;
 mod arm;

@@ -55,9 +55,6 @@ pub(crate) struct Field {
 
 impl Field {
     /// Marks the property required.
-    // The security connector definition requires only its discriminators, which unions check
-    // themselves; the language keeps `required` for the definitions that need it.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn required(mut self) -> Self {
         self.required = true;
         self

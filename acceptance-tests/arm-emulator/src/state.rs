@@ -153,6 +153,9 @@ pub(crate) struct World {
     pub(crate) aws_endpoint: Option<String>,
     /// Keyed by health report name.
     pub(crate) health: HashMap<String, HealthHistory>,
+    /// Built-in role names per lower-case client id, where the admin API set them; every other
+    /// client is Owner of the subscription.
+    pub(crate) roles: BTreeMap<String, Vec<String>>,
 }
 
 /// Largest page a collection GET returns unless the admin API sets another size.
@@ -197,6 +200,7 @@ impl World {
             page_size: DEFAULT_PAGE_SIZE,
             aws_endpoint: config.aws_endpoint.clone(),
             health: HashMap::new(),
+            roles: BTreeMap::new(),
         }
     }
 

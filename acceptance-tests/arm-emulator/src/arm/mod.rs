@@ -1,6 +1,8 @@
 //! Azure Resource Manager: bearer-token check, `api-version` check and routing to the
-//! subscription, provider, resource-group and generic resource handlers.
+//! subscription, provider, resource-group, role-assignment and generic resource handlers.
 
+pub(crate) mod authorization;
+mod implicit;
 mod providers;
 mod resource_groups;
 mod resources;
@@ -223,6 +225,16 @@ fn dispatch(ctx: &Ctx<'_>, world: &mut World) -> Result<Resp, ArmError> {
                 ctx.shared.url, req.path, ctx.api_version
             );
             Ok(crate::lro::poll_result(world, segs[5], &self_url))
+        }
+        ["providers", "microsoft.authorization", "roleassignments"]
+            if req.method == Method::GET =>
+        {
+            Ok(authorization::list_assignments(ctx, world))
+        }
+        ["providers", "microsoft.authorization", "roledefinitions", _]
+            if req.method == Method::GET =>
+        {
+            authorization::definition(ctx, segs[5])
         }
         ["providers", _, _, ..] => resources::handle(
             ctx,

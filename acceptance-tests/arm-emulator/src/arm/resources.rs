@@ -25,11 +25,11 @@ pub(super) struct Scope<'a> {
 const READ_ONLY: [&str; 4] = ["id", "name", "type", "systemData"];
 
 /// Resolved names for one request.
-struct Resolved {
+pub(super) struct Resolved {
     /// `/subscriptions/{s}[/resourceGroups/{rg}]/providers/{Ns}` in canonical casing.
-    prefix: String,
-    namespace: String,
-    rg_name: Option<String>,
+    pub(super) prefix: String,
+    pub(super) namespace: String,
+    pub(super) rg_name: Option<String>,
 }
 
 fn resolve(ctx: &Ctx<'_>, world: &World, scope: &Scope<'_>) -> Result<Resolved, ArmError> {
@@ -104,13 +104,22 @@ pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, scope: Scope<'_>) -> Resu
             _ => Err(super::method_not_allowed(ctx.req)),
         };
     }
+    if let Some(b) = ctx.shared.config.behaviours.get(&resource_type)
+        && !b.supports(ctx.req.method.as_str())
+    {
+        return Err(super::method_not_allowed(ctx.req));
+    }
     match ctx.req.method {
         Method::GET => {
             let id = id_of(&r, rest);
             world
                 .resources
                 .get(&id.to_ascii_lowercase())
-                .map(|s| Resp::ok(s.body.clone()))
+                .map(|s| s.body.clone())
+                .or_else(|| {
+                    super::implicit::implicit(ctx, &r, rest, &resource_type).map(|s| s.body)
+                })
+                .map(Resp::ok)
                 .ok_or_else(|| not_found(&r, rest, &resource_type))
         }
         Method::PUT => put(ctx, world, &r, rest, &resource_type),
@@ -120,7 +129,7 @@ pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, scope: Scope<'_>) -> Resu
     }
 }
 
-fn id_of(r: &Resolved, rest: &[&str]) -> String {
+pub(super) fn id_of(r: &Resolved, rest: &[&str]) -> String {
     format!("{}/{}", r.prefix, rest.join("/"))
 }
 
@@ -287,7 +296,11 @@ fn put(
     check_parent(world, r, rest)?;
     let mut input = object_body(ctx)?;
     let id = id_of(r, rest);
-    let existing = world.resources.get(&id.to_ascii_lowercase()).cloned();
+    let existing = world
+        .resources
+        .get(&id.to_ascii_lowercase())
+        .cloned()
+        .or_else(|| super::implicit::implicit(ctx, r, rest, resource_type));
     if let Some(s) = &existing {
         busy(s)?;
     }
@@ -486,7 +499,7 @@ fn list(
         format!("{parent_id}/")
     }
     .to_ascii_lowercase();
-    let items: Vec<Value> = world
+    let mut items: Vec<Value> = world
         .resources
         .iter()
         .filter(|(k, s)| {
@@ -494,6 +507,9 @@ fn list(
         })
         .map(|(_, s)| s.body.clone())
         .collect();
+    if parent.is_empty() && r.rg_name.is_none() {
+        super::implicit::add_implicit(ctx, world, r, resource_type, &mut items);
+    }
     Ok(super::paged(ctx, world, items))
 }
 

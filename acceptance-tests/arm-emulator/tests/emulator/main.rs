@@ -5,6 +5,7 @@ mod auth;
 mod binary;
 mod faults;
 mod lro;
+mod pricings;
 mod security;
 mod store;
 

@@ -454,7 +454,7 @@ async fn behaviour_hooks_validate_per_type() {
     assert_eq!(s, 400);
     // Other types are untouched by the hook.
     let other = format!(
-        "{}/resourceGroups/rg/providers/Microsoft.Security/pricings/p1?{API}",
+        "{}/resourceGroups/rg/providers/Microsoft.Security/automations/a1?{API}",
         env.sub()
     );
     let (s, _) = env
