@@ -384,6 +384,49 @@ impl ArmEmulator {
         );
     }
 
+    /// A Defender plan (`Microsoft.Security/pricings/{name}`) on the emulated subscription, as
+    /// GET answers it (every plan is `Free` until switched on). Read through the admin API, so
+    /// it is not in the request log and needs no registration.
+    pub fn pricing(&self, name: &str) -> Value {
+        self.admin_json("GET", &format!("pricings/{name}"), None)
+    }
+
+    /// `(tier, sub-plan)` of a Defender plan, e.g. `("Standard", Some("P2"))`.
+    pub fn pricing_tier(&self, name: &str) -> (String, Option<String>) {
+        let p = self.pricing(name);
+        let text = |k: &str| p["properties"][k].as_str().map(str::to_string);
+        (text("pricingTier").unwrap_or_default(), text("subPlan"))
+    }
+
+    /// Sets a Defender plan out of band, as someone in the portal would (validated like a PUT;
+    /// not in the request log).
+    pub fn set_pricing(&self, name: &str, tier: &str, sub_plan: Option<&str>) -> Value {
+        let mut properties = serde_json::json!({ "pricingTier": tier });
+        if let Some(p) = sub_plan {
+            properties["subPlan"] = Value::from(p);
+        }
+        self.admin_json(
+            "PUT",
+            &format!("pricings/{name}"),
+            Some(serde_json::json!({ "properties": properties })),
+        )
+    }
+
+    /// Gives the first client-credentials app exactly these built-in roles on the subscription
+    /// (`Owner`, `Contributor`, `Reader`, `User Access Administrator`); it is Owner until then.
+    pub fn set_caller_roles(&self, roles: &[&str]) {
+        let (id, _) = self
+            .ids
+            .clients
+            .first()
+            .unwrap_or_else(|| panic!("the emulator was started without a client"));
+        self.admin_json(
+            "PUT",
+            &format!("roles/{id}"),
+            Some(serde_json::json!({ "roles": roles })),
+        );
+    }
+
     fn admin_url(&self, what: &str) -> String {
         format!("{}/_emulator/{what}", self.url)
     }

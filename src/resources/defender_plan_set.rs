@@ -10,6 +10,7 @@ use crate::protocol::{
 };
 
 use super::clients::ProviderClients;
+use super::defender_plan_set_pricings as pricings;
 use super::defender_plan_set_schema as inputs;
 
 /// The `multicloud_defender_plan_set` resource.
@@ -19,7 +20,8 @@ pub struct DefenderPlanSetResource;
 const DESCRIPTION: &str = "A validated, reusable declaration of the Microsoft Defender for Cloud plans \
 for AWS accounts: Foundational CSPM (always on), Defender CSPM, Defender for Servers, Defender for \
 Containers and Defender for Databases, with their options and the access mode. It creates nothing \
-remote. It computes what the onboarding needs: the security connector's `offerings`, the IAM roles \
+remote; with `subscription_id` it also switches on the Defender plans the AWS plans need on that \
+Azure subscription (and puts back what it found on destroy). It computes what the onboarding needs: the security connector's `offerings`, the IAM roles \
 the plans need (`aws_roles`: name, audience, permissions) and the CloudFormation templates a portal \
 user would download. All outputs are known at plan time when the configuration is, so a change of \
 plans shows exactly which roles and offerings change. One plan set can serve many accounts.\n\n\
@@ -72,7 +74,8 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
     }
 
     fn schema(&self) -> Schema {
-        let block = inputs::input_schema(Block::new().description(DESCRIPTION))
+        let block = inputs::input_schema(Block::new().description(DESCRIPTION));
+        let block = pricings::schema(block)
             .attribute(computed(
                 "id",
                 Type::String,
@@ -117,11 +120,12 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let _ = inputs::plan_set(config, diags);
+        pricings::validate(config, diags);
     }
 
     async fn modify_plan(
         &self,
-        _clients: Option<&ProviderClients>,
+        clients: Option<&ProviderClients>,
         plan: &mut PlanContext,
         diags: &mut Diagnostics,
     ) {
@@ -141,37 +145,50 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
                 plan.planned = planned;
             }
         }
+        // Reported above already when invalid.
+        let plans = inputs::plan_set(&plan.config, &mut Diagnostics::new());
+        pricings::plan(clients, plans.as_ref(), plan, diags).await;
     }
 
     async fn create(
         &self,
-        _clients: &ProviderClients,
+        clients: &ProviderClients,
         planned: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        complete(planned, diags)
+        let mut out = complete(planned, diags)?;
+        pricings::apply(clients, None, &mut out, diags)
+            .await
+            .then_some(out)
     }
 
     async fn read(
         &self,
-        _clients: &ProviderClients,
+        clients: &ProviderClients,
         current: &Value,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) -> Option<Value> {
-        Some(current.clone())
+        let mut state = current.clone();
+        pricings::refresh(clients, &mut state, diags).await;
+        Some(state)
     }
 
     async fn update(
         &self,
-        _clients: &ProviderClients,
-        _prior: &Value,
+        clients: &ProviderClients,
+        prior: &Value,
         planned: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        complete(planned, diags)
+        let mut out = complete(planned, diags)?;
+        pricings::apply(clients, Some(prior), &mut out, diags)
+            .await
+            .then_some(out)
     }
 
-    async fn delete(&self, _clients: &ProviderClients, _state: &Value, _diags: &mut Diagnostics) {}
+    async fn delete(&self, clients: &ProviderClients, state: &Value, diags: &mut Diagnostics) {
+        pricings::restore(clients, state, diags).await;
+    }
 
     async fn import(
         &self,
@@ -192,7 +209,9 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
                 return None;
             }
         };
-        complete(&value, diags)
+        let mut out = complete(&value, diags)?;
+        pricings::imported(&mut out);
+        Some(out)
     }
 }
 

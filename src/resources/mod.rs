@@ -7,6 +7,7 @@ mod aws_onboarding_template;
 mod caller_identity;
 mod clients;
 mod defender_plan_set;
+mod defender_plan_set_pricings;
 mod defender_plan_set_schema;
 pub mod docgen;
 mod docs;
