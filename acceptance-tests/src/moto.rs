@@ -361,29 +361,6 @@ fn form_encode(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn xml_values_extracts_and_unescapes() {
-        let xml = "<Roles><member><RoleName>a&amp;b</RoleName></member><member><RoleName>c</RoleName></member></Roles>";
-        assert_eq!(xml_values(xml, "RoleName"), ["a&b", "c"]);
-        assert!(xml_values(xml, "Arn").is_empty());
-    }
-
-    #[test]
-    fn percent_decoding_handles_escapes_and_stray_percent() {
-        assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), r#"{"a":1}"#);
-        assert_eq!(percent_decode("100%"), "100%");
-    }
-
-    #[test]
-    fn form_encoding_escapes_reserved_characters() {
-        assert_eq!(form_encode("a b/c=d"), "a%20b%2Fc%3Dd");
-    }
-}
-
 impl Moto {
     /// Calls `AssumeRoleWithWebIdentity` as Defender for Cloud would: a token from `issuer`
     /// for `audience`, and `session` as the role session name. Returns status and body.
@@ -415,7 +392,32 @@ pub fn web_identity_token(issuer: &str, audience: &str) -> String {
     format!(
         "{}.{}.{}",
         part(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
-        part(serde_json::json!({"iss": issuer, "aud": audience, "sub": "app", "exp": 4_102_444_800u64})),
+        part(
+            serde_json::json!({"iss": issuer, "aud": audience, "sub": "app", "exp": 4_102_444_800u64})
+        ),
         URL_SAFE_NO_PAD.encode(b"signature-not-checked")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_values_extracts_and_unescapes() {
+        let xml = "<Roles><member><RoleName>a&amp;b</RoleName></member><member><RoleName>c</RoleName></member></Roles>";
+        assert_eq!(xml_values(xml, "RoleName"), ["a&b", "c"]);
+        assert!(xml_values(xml, "Arn").is_empty());
+    }
+
+    #[test]
+    fn percent_decoding_handles_escapes_and_stray_percent() {
+        assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), r#"{"a":1}"#);
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+
+    #[test]
+    fn form_encoding_escapes_reserved_characters() {
+        assert_eq!(form_encode("a b/c=d"), "a%20b%2Fc%3Dd");
+    }
 }

@@ -294,7 +294,9 @@ fn acc_oidc_trust_example() {
     ws.plan_expect_empty();
     let arns = &ws.output_json()["role_arns"]["value"];
     for key in ["cspm_monitor", "agentless_scanner", "defender_for_servers"] {
-        let arn = arns[key].as_str().unwrap_or_else(|| panic!("{key}: {arns}"));
+        let arn = arns[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key}: {arns}"));
         let name = arn.rsplit('/').next().unwrap_or_default();
         assert!(moto.iam_role_names().contains(&name.to_owned()), "{name}");
     }

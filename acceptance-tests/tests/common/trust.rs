@@ -131,4 +131,3 @@ pub(crate) fn microsoft_provider(emu: &Emulators) -> Option<String> {
         .into_iter()
         .find(|a| a.ends_with(MICROSOFT_ISSUER))
 }
-

@@ -73,7 +73,10 @@ pub(crate) fn stack_template(
             props["Tags"] = tags(config);
         }
         let logical = provider_logical_id(issuer);
-        resources.insert(logical.into(), json!({"Type": "AWS::IAM::OIDCProvider", "Properties": props}));
+        resources.insert(
+            logical.into(),
+            json!({"Type": "AWS::IAM::OIDCProvider", "Properties": props}),
+        );
         outputs.insert(format!("{logical}Arn"), json!({"Value": {"Ref": logical}}));
     }
     for role in &config.roles {
@@ -100,7 +103,10 @@ pub(crate) fn stack_template(
         if !depends.is_empty() {
             resource["DependsOn"] = json!(depends);
         }
-        outputs.insert(format!("{logical}Arn"), json!({"Value": {"Fn::GetAtt": [logical, "Arn"]}}));
+        outputs.insert(
+            format!("{logical}Arn"),
+            json!({"Value": {"Fn::GetAtt": [logical, "Arn"]}}),
+        );
         resources.insert(logical, resource);
     }
     Ok(canonical_json(&json!({
