@@ -1,6 +1,6 @@
 //! `multicloud_aws_oidc_trust` with `deployment = "cloudformation"`, with the real Terraform
 //! CLI against moto and the project's extension (which makes stacks fail, roll back and report
-//! events as AWS does): one stack with every plan's roles, plan switches as stack updates, drift
+//! events as AWS does): one stack with every plan's roles, plan and access-mode switches as stack updates, drift
 //! repaired, import by stack name, a failing stack reported with its events and left nowhere,
 //! a pre-existing provider kept outside the stack, destroy leaving nothing.
 
@@ -59,6 +59,30 @@ fn acc_oidc_trust_cloudformation_lifecycle() {
         0,
         "the stack does the work"
     );
+    assert_eq!(sorted(moto.iam_role_names()), planned_role_names(&ws));
+
+    // Least privilege: the same roles, other policies, through the stack.
+    moto.reset_calls();
+    ws.write_config(
+        &config(
+            r#"
+  access = "least_privilege"
+  defender_cspm {
+    agentless_scanning {}
+    permissions_management = false
+  }
+  servers {
+    plan = "P1"
+  }
+"#,
+            CFN,
+        )
+        .replace(ROLE_ARNS_OUTPUT, ""),
+    );
+    ws.apply();
+    ws.plan_expect_empty();
+    assert_eq!(moto.call_count("cloudformation", "UpdateStack"), 1);
+    assert_eq!(moto.call_count("iam", "DeleteRole"), 0, "roles are kept");
     assert_eq!(sorted(moto.iam_role_names()), planned_role_names(&ws));
 
     // A policy detached in IAM is invisible to the stack: the plan shows it, apply repairs it.
