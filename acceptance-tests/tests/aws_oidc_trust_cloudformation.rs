@@ -35,21 +35,7 @@ fn acc_oidc_trust_cloudformation_lifecycle() {
 
     // Fewer plans: one stack update, the dropped roles gone, nothing created through IAM.
     moto.reset_calls();
-    ws.write_config(
-        &config(
-            r#"
-  defender_cspm {
-    agentless_scanning {}
-    permissions_management = false
-  }
-  servers {
-    plan = "P1"
-  }
-"#,
-            CFN,
-        )
-        .replace(ROLE_ARNS_OUTPUT, ""),
-    );
+    ws.write_config(&config(&fewer_plans("P1", false, None), CFN).replace(ROLE_ARNS_OUTPUT, ""));
     ws.apply();
     ws.plan_expect_empty();
     assert_eq!(moto.call_count("cloudformation", "UpdateStack"), 1);
@@ -64,20 +50,8 @@ fn acc_oidc_trust_cloudformation_lifecycle() {
     // Least privilege: the same roles, other policies, through the stack.
     moto.reset_calls();
     ws.write_config(
-        &config(
-            r#"
-  access = "least_privilege"
-  defender_cspm {
-    agentless_scanning {}
-    permissions_management = false
-  }
-  servers {
-    plan = "P1"
-  }
-"#,
-            CFN,
-        )
-        .replace(ROLE_ARNS_OUTPUT, ""),
+        &config(&fewer_plans("P1", false, Some("least_privilege")), CFN)
+            .replace(ROLE_ARNS_OUTPUT, ""),
     );
     ws.apply();
     ws.plan_expect_empty();
@@ -86,23 +60,7 @@ fn acc_oidc_trust_cloudformation_lifecycle() {
     assert_eq!(sorted(moto.iam_role_names()), planned_role_names(&ws));
 
     // A policy detached in IAM is invisible to the stack: the plan shows it, apply repairs it.
-    let managed = cspm_managed_policies(&ws);
-    moto.query(
-        "iam",
-        "DetachRolePolicy",
-        &[("RoleName", "CspmMonitorAws"), ("PolicyArn", &managed[0])],
-    );
-    let plan = ws.plan_json();
-    let change = plan["resource_changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .find(|c| c["address"] == TRUST)
-        .expect("trust change");
-    assert_eq!(change["change"]["actions"], serde_json::json!(["update"]));
-    ws.apply();
-    assert_eq!(moto.iam_attached_policy_arns("CspmMonitorAws"), managed);
-    ws.plan_expect_empty();
+    assert_policy_drift_is_repaired(&emu, &ws);
 
     // Import by stack name gives the same state.
     ws.import_verify(TRUST, "cloudformation:defender-trust", &["oidc_providers"]);
@@ -157,19 +115,7 @@ fn acc_oidc_trust_cloudformation_keeps_an_existing_provider_outside_the_stack() 
     skip_unless_acc!();
     let emu = Emulators::start();
     let moto = emu.moto();
-    moto.query(
-        "iam",
-        "CreateOpenIDConnectProvider",
-        &[
-            ("Url", &format!("https://{MICROSOFT_ISSUER}")),
-            ("ClientIDList.member.1", "api://sentinel"),
-            (
-                "ThumbprintList.member.1",
-                "626d44e704d1ceabe3bf0d53397464ac8080142c",
-            ),
-        ],
-    );
-    let existing = microsoft_provider(&emu).expect("pre-existing provider");
+    let existing = create_shared_provider(&emu);
     let ws = workspace(&emu, &config("", CFN));
     ws.apply();
     ws.plan_expect_empty();

@@ -11,7 +11,7 @@ use crate::onboarding::trust_template::Issuer;
 
 use super::deploy_iam::{self, Outcome};
 use super::iam::{
-    StepError, ensure_provider, partition_of, provider_arn, release_provider, step, update_provider,
+    StepError, ensure_provider, provider_arn, release_provider, step, update_provider,
 };
 use super::import;
 use super::model::ProviderState;
@@ -125,13 +125,7 @@ pub(crate) async fn create(
     explicit: Option<&str>,
 ) -> Outcome {
     let (iam, cf) = (aws.iam(), aws.cloudformation());
-    let mut deployed = Deployed {
-        account_id: caller.account_id.clone(),
-        partition: partition_of(&caller.arn).to_owned(),
-        providers: Vec::new(),
-        roles: Vec::new(),
-        stack_id: None,
-    };
+    let mut deployed = Deployed::empty(caller);
     let result = async {
         let in_stack = place_providers(&iam, config, &mut deployed, explicit).await?;
         let body = template(config, &deployed, &in_stack)?;
