@@ -13,3 +13,7 @@ pub const SECURITY_CONNECTORS: &str = "2024-08-01-preview";
 /// `Microsoft.Security/healthReports`, where Defender for Cloud reports connector health; the
 /// only published version.
 pub const HEALTH_REPORTS: &str = "2023-05-01-preview";
+
+/// `Microsoft.Security/connectors`, the classic (legacy) multicloud connectors being retired
+/// in favour of security connectors; the only version they were published with.
+pub const CLASSIC_CONNECTORS: &str = "2020-01-01-preview";

@@ -3,6 +3,7 @@
 
 pub mod api_versions;
 pub mod claims;
+pub mod classic_connector;
 pub mod client;
 pub mod config;
 pub mod credential;

@@ -7,6 +7,7 @@
 //!   emulator whether each role the connector names can be assumed by Defender.
 
 pub(crate) mod aws;
+pub mod classic_connector;
 pub mod connector;
 mod connector_schema;
 pub(crate) mod health;
@@ -24,4 +25,8 @@ pub use health::HEALTH_API_VERSION;
 /// emulator.
 pub fn register(registry: &mut BehaviourRegistry) {
     registry.register(RESOURCE_TYPE, Arc::new(SecurityConnectors));
+    registry.register(
+        classic_connector::CLASSIC_RESOURCE_TYPE,
+        Arc::new(classic_connector::ClassicConnectors),
+    );
 }
