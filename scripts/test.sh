@@ -40,4 +40,7 @@ phase "cargo build (binaries)" cargo build --workspace --bins
 export TF_ACC=1
 export MULTICLOUD_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 export MULTICLOUD_TOOLS_DIR="$TOOLS_DIR"
+# Acceptance scenarios spend most of their time waiting on child processes (Terraform, the
+# provider, the emulators), so three at a time use two cores better than two.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-3}"
 phase "cargo test" cargo test --workspace

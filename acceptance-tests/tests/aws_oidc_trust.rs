@@ -71,21 +71,7 @@ fn acc_oidc_trust_iam_lifecycle() {
     // Switch Containers and permissions management off: exactly their roles go, and the
     // customer tenant's provider with them; nothing else is touched.
     moto.reset_calls();
-    ws.write_config(&config(
-        r#"
-  defender_cspm {
-    agentless_scanning {}
-    permissions_management = false
-  }
-  servers {
-    plan = "P2"
-  }
-  databases {
-    arc_auto_provisioning = true
-  }
-"#,
-        "",
-    ));
+    ws.write_config(&config(&fewer_plans("P2", true, None), ""));
     ws.apply();
     ws.plan_expect_empty();
     let after = planned_role_names(&ws);
@@ -116,19 +102,7 @@ fn acc_oidc_trust_iam_lifecycle() {
     // Least privilege changes policies in place: roles stay, only policies move.
     moto.reset_calls();
     ws.write_config(&config(
-        r#"
-  access = "least_privilege"
-  defender_cspm {
-    agentless_scanning {}
-    permissions_management = false
-  }
-  servers {
-    plan = "P2"
-  }
-  databases {
-    arc_auto_provisioning = true
-  }
-"#,
+        &fewer_plans("P2", true, Some("least_privilege")),
         "",
     ));
     ws.apply();
@@ -157,32 +131,11 @@ fn acc_oidc_trust_iam_lifecycle() {
 fn acc_oidc_trust_iam_drift_and_import() {
     skip_unless_acc!();
     let emu = Emulators::start();
-    let moto = emu.moto();
     let ws = workspace(&emu, &config(EVERY_PLAN, "").replace(ROLE_ARNS_OUTPUT, ""));
     ws.apply();
 
     // A policy edited outside Terraform shows as a diff and is put back.
-    let managed = cspm_managed_policies(&ws);
-    moto.query(
-        "iam",
-        "DetachRolePolicy",
-        &[("RoleName", "CspmMonitorAws"), ("PolicyArn", &managed[0])],
-    );
-    let plan = ws.plan_json();
-    let change = plan["resource_changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .find(|c| c["address"] == TRUST)
-        .expect("the trust changes");
-    assert_eq!(
-        change["change"]["actions"],
-        serde_json::json!(["update"]),
-        "{change}"
-    );
-    ws.apply();
-    assert_eq!(moto.iam_attached_policy_arns("CspmMonitorAws"), managed);
-    ws.plan_expect_empty();
+    assert_policy_drift_is_repaired(&emu, &ws);
 
     // Import by the provider's ARN gives the same state.
     let id = ws.resource_values(TRUST).expect("state")["id"]
@@ -198,20 +151,7 @@ fn acc_oidc_trust_reuses_an_existing_provider() {
     skip_unless_acc!();
     let emu = Emulators::start();
     let moto = emu.moto();
-    // Another team's provider for the same issuer, e.g. for Microsoft Sentinel.
-    moto.query(
-        "iam",
-        "CreateOpenIDConnectProvider",
-        &[
-            ("Url", &format!("https://{MICROSOFT_ISSUER}")),
-            ("ClientIDList.member.1", "api://sentinel"),
-            (
-                "ThumbprintList.member.1",
-                "626d44e704d1ceabe3bf0d53397464ac8080142c",
-            ),
-        ],
-    );
-    let existing = microsoft_provider(&emu).expect("pre-existing provider");
+    let existing = create_shared_provider(&emu);
     let ws = workspace(&emu, &config("servers {\n plan = \"P1\"\n}", ""));
     ws.apply();
     ws.plan_expect_empty();
@@ -294,7 +234,9 @@ fn acc_oidc_trust_example() {
     ws.plan_expect_empty();
     let arns = &ws.output_json()["role_arns"]["value"];
     for key in ["cspm_monitor", "agentless_scanner", "defender_for_servers"] {
-        let arn = arns[key].as_str().unwrap_or_else(|| panic!("{key}: {arns}"));
+        let arn = arns[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key}: {arns}"));
         let name = arn.rsplit('/').next().unwrap_or_default();
         assert!(moto.iam_role_names().contains(&name.to_owned()), "{name}");
     }

@@ -109,6 +109,7 @@ emulators_start_arm() {
         --tenant-id "$ARM_TENANT_ID" --subscription-id "$ARM_SUBSCRIPTION_ID" \
         --client "$ARM_CLIENT_ID=$ARM_CLIENT_SECRET" \
         ${MOTO_URL:+--aws-endpoint "$MOTO_URL"} \
+        --resource-group "${DEMO_RESOURCE_GROUP:-rg-defender-aws}=westeurope" \
         >"$_EMU_DIR/arm-emulator.out" 2>"$_EMU_DIR/arm-emulator.log" &
     pid=$!
     _EMU_PIDS+=("$pid")

@@ -5,17 +5,21 @@
 //! Throttling is retried by the SDK's standard retryer (configured in
 //! [`AwsClients`](super::AwsClients)); the waits here cover only the IAM-specific symptoms.
 
+mod access_key;
 mod oidc;
 mod policy;
 mod role;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
+mod user;
 mod wait;
 
+pub use access_key::{AccessKey, NewAccessKey};
 pub use oidc::{NewOidcProvider, OidcProvider};
 pub use policy::{decode_policy_document, policy_documents_equal};
 pub use role::{AttachedPolicy, NewRole, Role};
+pub use user::User;
 pub use wait::{
     PROPAGATION_MAX_DELAY, PROPAGATION_MIN_DELAY, PROPAGATION_TIMEOUT, PropagationWait,
     is_delete_conflict, is_invalid_principal,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod credential;
 pub mod error;
 pub mod iam;
+pub mod key_check;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

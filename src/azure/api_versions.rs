@@ -14,6 +14,10 @@ pub const SECURITY_CONNECTORS: &str = "2024-08-01-preview";
 /// only published version.
 pub const HEALTH_REPORTS: &str = "2023-05-01-preview";
 
+/// `Microsoft.Security/connectors`, the classic (legacy) multicloud connectors being retired
+/// in favour of security connectors; the only version they were published with.
+pub const CLASSIC_CONNECTORS: &str = "2020-01-01-preview";
+
 /// `Microsoft.Security/pricings` (Defender plans of a subscription): the newest stable version.
 pub const PRICINGS: &str = "2024-01-01";
 

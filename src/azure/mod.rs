@@ -5,6 +5,7 @@
 pub mod api_versions;
 pub mod authorization;
 pub mod claims;
+pub mod classic_connector;
 pub mod client;
 pub mod config;
 pub mod credential;

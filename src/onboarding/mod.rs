@@ -4,6 +4,7 @@
 //! I/O; every output is canonical JSON, so the same input gives byte-identical output.
 
 mod canonical;
+pub mod cloud_apps;
 mod error;
 pub mod offerings;
 pub mod plans;

@@ -121,18 +121,23 @@ impl RoleKey {
 
     /// CloudFormation logical id of the role (`CspmMonitorRole`, ...).
     pub fn logical_id(self) -> String {
-        let camel: String = self
-            .as_str()
-            .split('_')
-            .map(|w| {
-                let mut c = w.chars();
-                c.next()
-                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                    .unwrap_or_default()
-            })
-            .collect();
-        format!("{camel}Role")
+        logical_id(self.as_str())
     }
+}
+
+/// A CloudFormation logical id for a role key: the key's words in CamelCase, then `Role`
+/// (`cspm_monitor` -> `CspmMonitorRole`). Logical ids are alphanumeric.
+pub fn logical_id(key: &str) -> String {
+    let camel: String = key
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("{camel}Role")
 }
 
 /// How a role trusts the principal that assumes it.

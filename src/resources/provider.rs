@@ -12,7 +12,10 @@ use crate::protocol::{
 use super::aws_oidc_trust::AwsOidcTrustResource;
 use super::aws_onboarding_template::AwsOnboardingTemplateDataSource;
 use super::caller_identity::CallerIdentityDataSource;
+use super::classic_connector_migration::ClassicConnectorMigrationResource;
+use super::classic_connectors::ClassicConnectorsDataSource;
 use super::clients::ProviderClients;
+use super::cloud_apps_aws_user::CloudAppsAwsUserResource;
 use super::defender_plan_set::DefenderPlanSetResource;
 use super::docs;
 use super::provider_config;
@@ -51,6 +54,8 @@ impl Provider for MulticloudProvider {
             Arc::new(ResourceProviderRegistrationResource),
             Arc::new(DefenderPlanSetResource),
             Arc::new(AwsOidcTrustResource),
+            Arc::new(CloudAppsAwsUserResource),
+            Arc::new(ClassicConnectorMigrationResource),
             Arc::new(SecurityConnectorResource),
         ]
     }
@@ -60,6 +65,7 @@ impl Provider for MulticloudProvider {
             Arc::new(CallerIdentityDataSource),
             Arc::new(AwsOnboardingTemplateDataSource),
             Arc::new(SecurityConnectorStatusDataSource),
+            Arc::new(ClassicConnectorsDataSource),
         ]
     }
 }

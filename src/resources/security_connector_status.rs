@@ -344,6 +344,24 @@ impl DataSource<ProviderClients> for SecurityConnectorStatusDataSource {
     }
 }
 
+/// A connector's health now, for callers that act only on a healthy connector (classic
+/// connector migration): `None` when the connector does not exist, else its status, whether it
+/// is healthy, and the unhealthy reports' issues, one per line.
+pub(crate) async fn connector_health_now(
+    arm: &crate::azure::ArmClient,
+    connector_id: &str,
+) -> Result<Option<(String, bool, String)>, crate::azure::AzureError> {
+    let Ok(id) = SecurityConnectorId::parse(connector_id) else {
+        return Ok(None);
+    };
+    if arm.security_connector(connector_id).await?.is_none() {
+        return Ok(None);
+    }
+    let health = Health::summarize(&id, arm.connector_health_reports(connector_id).await?);
+    let problems = health.problems();
+    Ok(Some((health.status, health.healthy, problems)))
+}
+
 #[cfg(test)]
 #[path = "security_connector_status_tests.rs"]
 mod tests;

@@ -10,12 +10,13 @@ pub const USAGE: &str = "\
 usage: arm-emulator --state-dir DIR [--listen 127.0.0.1:0] [--tenant-id GUID]
                     [--subscription-id GUID] [--client ID=SECRET]...
                     [--federated ID=ISSUER|SUBJECT]... [--register-delay-polls N]
-                    [--aws-endpoint http://127.0.0.1:PORT]
+                    [--aws-endpoint http://127.0.0.1:PORT] [--resource-group NAME=LOCATION]...
 
 Serves an emulated Entra ID token endpoint and Azure Resource Manager over HTTPS.
 Writes DIR/ca.pem and DIR/emulator.json, and prints the latter as one JSON line.
 --client replaces the built-in client when given. --aws-endpoint is the AWS emulator that
-security connector health asks about the connector's IAM roles.";
+security connector health asks about the connector's IAM roles. --resource-group creates a
+resource group at start.";
 
 /// Parses arguments (without the program name). `Ok(None)` means `--help` was asked for.
 pub fn parse_args<I: IntoIterator<Item = String>>(
@@ -30,6 +31,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
     let mut federated = Vec::new();
     let mut delay = None;
     let mut aws_endpoint = None;
+    let mut resource_groups = Vec::new();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -83,6 +85,16 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
                     .map_err(|e| EmulatorError::Usage(format!("--aws-endpoint: {e}")))?;
                 aws_endpoint = Some(v.trim_end_matches('/').to_string());
             }
+            "--resource-group" => {
+                let v = value("--resource-group")?;
+                let (name, location) = v
+                    .split_once('=')
+                    .filter(|(n, l)| !n.is_empty() && !l.is_empty())
+                    .ok_or_else(|| {
+                        EmulatorError::Usage("--resource-group expects NAME=LOCATION".to_string())
+                    })?;
+                resource_groups.push((name.to_string(), location.to_string()));
+            }
             other => return Err(EmulatorError::Usage(format!("unknown argument '{other}'"))),
         }
     }
@@ -106,6 +118,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
         config.register_delay_polls = d;
     }
     config.aws_endpoint = aws_endpoint;
+    config.resource_groups = resource_groups;
     Ok(Some(config))
 }
 
@@ -151,6 +164,8 @@ mod tests {
             "3",
             "--aws-endpoint",
             "http://127.0.0.1:5000/",
+            "--resource-group",
+            "rg-a=westeurope",
         ]))
         .ok()
         .flatten();
@@ -165,6 +180,11 @@ mod tests {
         assert_eq!(c.federated[0].subject, "repo:o/r:ref:refs/heads/main");
         assert_eq!(c.register_delay_polls, 3);
         assert_eq!(c.aws_endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(
+            c.resource_groups,
+            [("rg-a".to_string(), "westeurope".to_string())]
+        );
+        assert!(parse_args(args(&["--state-dir=/x", "--resource-group", "rg-a"])).is_err());
     }
 
     #[test]

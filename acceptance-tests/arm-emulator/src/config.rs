@@ -66,6 +66,9 @@ pub struct Config {
     /// Base URL of the AWS emulator (`http://127.0.0.1:PORT`), asked when connector health is
     /// evaluated; without it health reports say `NotApplicable`.
     pub aws_endpoint: Option<String>,
+    /// Resource groups that exist from the start (name, location), as in a subscription the
+    /// user prepared: the demo's connector goes into one.
+    pub resource_groups: Vec<(String, String)>,
 }
 
 impl Config {
@@ -87,6 +90,7 @@ impl Config {
             register_delay_polls: 1,
             behaviours,
             aws_endpoint: None,
+            resource_groups: Vec::new(),
         }
     }
 }

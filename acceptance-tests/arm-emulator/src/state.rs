@@ -189,7 +189,16 @@ impl World {
             federated: config.federated.clone(),
             providers,
             register_delay_polls: config.register_delay_polls,
-            resource_groups: BTreeMap::new(),
+            resource_groups: config
+                .resource_groups
+                .iter()
+                .map(|(name, location)| {
+                    (
+                        name.to_ascii_lowercase(),
+                        crate::arm::resource_group_body(&config.subscription_id, name, location),
+                    )
+                })
+                .collect(),
             resources: BTreeMap::new(),
             lro: HashMap::new(),
             operations: HashMap::new(),

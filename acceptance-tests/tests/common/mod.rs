@@ -5,8 +5,9 @@
 
 use std::path::PathBuf;
 
-pub(crate) mod trust;
 pub(crate) mod arm_api;
+pub(crate) mod cloud_apps;
+pub(crate) mod trust;
 
 /// The quickstart's provider block, exactly as users see it in the example.
 pub(crate) fn provider() -> String {

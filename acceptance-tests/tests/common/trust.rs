@@ -132,3 +132,61 @@ pub(crate) fn microsoft_provider(emu: &Emulators) -> Option<String> {
         .find(|a| a.ends_with(MICROSOFT_ISSUER))
 }
 
+/// Creates another team's provider for Microsoft's issuer (e.g. for Microsoft Sentinel), with
+/// its own audience `api://sentinel`; returns its ARN.
+pub(crate) fn create_shared_provider(emu: &Emulators) -> String {
+    emu.moto().query(
+        "iam",
+        "CreateOpenIDConnectProvider",
+        &[
+            ("Url", &format!("https://{MICROSOFT_ISSUER}")),
+            ("ClientIDList.member.1", "api://sentinel"),
+            (
+                "ThumbprintList.member.1",
+                "626d44e704d1ceabe3bf0d53397464ac8080142c",
+            ),
+        ],
+    );
+    microsoft_provider(emu).expect("pre-existing provider")
+}
+
+/// Detaches the CSPM role's managed policy outside Terraform: the next plan must update the
+/// trust, and applying it must put the policy back.
+pub(crate) fn assert_policy_drift_is_repaired(emu: &Emulators, ws: &TerraformWorkspace) {
+    let moto = emu.moto();
+    let managed = cspm_managed_policies(ws);
+    moto.query(
+        "iam",
+        "DetachRolePolicy",
+        &[("RoleName", "CspmMonitorAws"), ("PolicyArn", &managed[0])],
+    );
+    let plan = ws.plan_json();
+    let change = plan["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["address"] == TRUST)
+        .expect("the trust changes");
+    assert_eq!(
+        change["change"]["actions"],
+        serde_json::json!(["update"]),
+        "{change}"
+    );
+    ws.apply();
+    assert_eq!(moto.iam_attached_policy_arns("CspmMonitorAws"), managed);
+    ws.plan_expect_empty();
+}
+
+/// Defender CSPM without permissions management, Servers `P1`/`P2` as `servers_plan`,
+/// Databases with Arc auto-provisioning when `databases`, and `access` when given.
+pub(crate) fn fewer_plans(servers_plan: &str, databases: bool, access: Option<&str>) -> String {
+    let access = access.map_or(String::new(), |a| format!("  access = \"{a}\"\n"));
+    let databases = if databases {
+        "  databases {\n    arc_auto_provisioning = true\n  }\n"
+    } else {
+        ""
+    };
+    format!(
+        "{access}  defender_cspm {{\n    agentless_scanning {{}}\n    permissions_management = false\n  }}\n  servers {{\n    plan = \"{servers_plan}\"\n  }}\n{databases}"
+    )
+}

@@ -10,7 +10,9 @@ use crate::aws::{AwsClients, AwsError, CallerIdentity};
 use crate::onboarding::trust_template::Issuer;
 
 use super::deploy_iam::{self, Outcome};
-use super::iam::{StepError, ensure_provider, partition_of, provider_arn, release_provider, step, update_provider};
+use super::iam::{
+    StepError, ensure_provider, provider_arn, release_provider, step, update_provider,
+};
 use super::import;
 use super::model::ProviderState;
 use super::schema::{DEFAULT_STACK_NAME, Deployment, TrustConfig};
@@ -25,7 +27,9 @@ fn new_stack(config: &TrustConfig, body: String) -> NewStack {
     config
         .tags()
         .iter()
-        .fold(NewStack::new(stack_name(config), body), |s, (k, v)| s.with_tag(k, v))
+        .fold(NewStack::new(stack_name(config), body), |s, (k, v)| {
+            s.with_tag(k, v)
+        })
 }
 
 /// A provider the stack declares, as state records it.
@@ -80,7 +84,11 @@ async fn place_providers(
     Ok(in_stack)
 }
 
-fn template(config: &TrustConfig, deployed: &Deployed, in_stack: &BTreeSet<Issuer>) -> Result<String, StepError> {
+fn template(
+    config: &TrustConfig,
+    deployed: &Deployed,
+    in_stack: &BTreeSet<Issuer>,
+) -> Result<String, StepError> {
     let values = deployed.values(&config.tenant_id, &config.roles);
     stack_template(config, in_stack, &values).map_err(|e| StepError {
         step: "rendering the stack template".into(),
@@ -102,7 +110,10 @@ fn stack_step(config: &TrustConfig, what: &str, e: AwsError) -> StepError {
         ),
         _ => format!("{what} stack {name}"),
     };
-    StepError { step, error: Box::new(e) }
+    StepError {
+        step,
+        error: Box::new(e),
+    }
 }
 
 /// Creates the stack (and extends providers that exist outside it). A failed create leaves
@@ -114,13 +125,7 @@ pub(crate) async fn create(
     explicit: Option<&str>,
 ) -> Outcome {
     let (iam, cf) = (aws.iam(), aws.cloudformation());
-    let mut deployed = Deployed {
-        account_id: caller.account_id.clone(),
-        partition: partition_of(&caller.arn).to_owned(),
-        providers: Vec::new(),
-        roles: Vec::new(),
-        stack_id: None,
-    };
+    let mut deployed = Deployed::empty(caller);
     let result = async {
         let in_stack = place_providers(&iam, config, &mut deployed, explicit).await?;
         let body = template(config, &deployed, &in_stack)?;
@@ -131,13 +136,19 @@ pub(crate) async fn create(
         deployed.stack_id = Some(stack.id);
         deployed.roles = config.roles.clone();
         for role in &config.roles {
-            step(format!("waiting for role {} to be visible", role.name), iam.wait_role_visible(&role.name).await)?;
+            step(
+                format!("waiting for role {} to be visible", role.name),
+                iam.wait_role_visible(&role.name).await,
+            )?;
         }
         Ok::<_, StepError>(())
     }
     .await;
     let Err(error) = result else {
-        return Outcome { deployed: Some(deployed), error: None };
+        return Outcome {
+            deployed: Some(deployed),
+            error: None,
+        };
     };
     if error.error.stack_failure().is_some()
         && let Err(e) = cf.delete_failed_create(stack_name(config)).await
@@ -149,7 +160,10 @@ pub(crate) async fn create(
             tracing::warn!(provider = %p.arn, error = %e.error, "could not remove the audiences added");
         }
     }
-    Outcome { deployed: None, error: Some(error) }
+    Outcome {
+        deployed: None,
+        error: Some(error),
+    }
 }
 
 /// The stack's objects as they are; `None` when the stack is gone.
@@ -164,13 +178,23 @@ pub(crate) async fn read(
     };
     let mut read = deploy_iam::read(&aws.iam(), config, prior)
         .await?
-        .unwrap_or_else(|| Deployed { providers: Vec::new(), roles: Vec::new(), ..prior.clone() });
+        .unwrap_or_else(|| Deployed {
+            providers: Vec::new(),
+            roles: Vec::new(),
+            ..prior.clone()
+        });
     read.stack_id = Some(stack.id);
     Ok(Some(read))
 }
 
-async fn describe(cf: &CloudFormationClient, config: &TrustConfig) -> Result<Option<crate::aws::cloudformation::Stack>, StepError> {
-    step(format!("reading stack {}", stack_name(config)), cf.describe_stack_opt(stack_name(config)).await)
+async fn describe(
+    cf: &CloudFormationClient,
+    config: &TrustConfig,
+) -> Result<Option<crate::aws::cloudformation::Stack>, StepError> {
+    step(
+        format!("reading stack {}", stack_name(config)),
+        cf.describe_stack_opt(stack_name(config)).await,
+    )
 }
 
 /// Updates the stack from the new template, then repairs through IAM what the stack cannot see.
@@ -191,8 +215,14 @@ pub(crate) async fn update(
             .map_err(|e| stack_step(config, "updating", e))?;
         current.stack_id = Some(update.stack.id);
         // The stack now holds exactly the configured roles and its own providers.
-        let urls: BTreeSet<String> = config.required_providers().keys().map(|i| i.url(&config.tenant_id)).collect();
-        current.providers.retain(|p| !p.created || urls.contains(&p.url));
+        let urls: BTreeSet<String> = config
+            .required_providers()
+            .keys()
+            .map(|i| i.url(&config.tenant_id))
+            .collect();
+        current
+            .providers
+            .retain(|p| !p.created || urls.contains(&p.url));
         current.roles = config.roles.clone();
         deploy_iam::release_unneeded(&iam, config, &mut current).await?;
         // A policy edited in IAM is invisible to the stack: read back and repair.
@@ -203,11 +233,18 @@ pub(crate) async fn update(
         Ok::<_, StepError>(())
     }
     .await;
-    Outcome { deployed: Some(current), error: result.err() }
+    Outcome {
+        deployed: Some(current),
+        error: result.err(),
+    }
 }
 
 /// Deletes the stack, then removes the audiences added to providers outside it.
-pub(crate) async fn delete(aws: &AwsClients, config: &TrustConfig, deployed: &Deployed) -> Result<(), StepError> {
+pub(crate) async fn delete(
+    aws: &AwsClients,
+    config: &TrustConfig,
+    deployed: &Deployed,
+) -> Result<(), StepError> {
     let iam = aws.iam();
     aws.cloudformation()
         .delete_stack_and_wait(stack_name(config))
@@ -221,12 +258,22 @@ pub(crate) async fn delete(aws: &AwsClients, config: &TrustConfig, deployed: &De
 
 /// The trust of stack `name`: its roles and providers, as `import::from_provider` finds them,
 /// limited to what the stack holds.
-pub(crate) async fn import(aws: &AwsClients, name: &str) -> Result<Option<(TrustConfig, Deployed)>, StepError> {
+pub(crate) async fn import(
+    aws: &AwsClients,
+    name: &str,
+) -> Result<Option<(TrustConfig, Deployed)>, StepError> {
     let (iam, cf) = (aws.iam(), aws.cloudformation());
-    let Some(stack) = step(format!("reading stack {name}"), cf.describe_stack_opt(name).await)? else {
+    let Some(stack) = step(
+        format!("reading stack {name}"),
+        cf.describe_stack_opt(name).await,
+    )?
+    else {
         return Ok(None);
     };
-    let resources = step(format!("listing the resources of stack {name}"), cf.list_stack_resources(name).await)?;
+    let resources = step(
+        format!("listing the resources of stack {name}"),
+        cf.list_stack_resources(name).await,
+    )?;
     let physical = |ty: &str| -> Vec<String> {
         resources
             .iter()
@@ -234,15 +281,27 @@ pub(crate) async fn import(aws: &AwsClients, name: &str) -> Result<Option<(Trust
             .filter_map(|r| r.physical_id.clone())
             .collect()
     };
-    let (roles, providers) = (physical("AWS::IAM::Role"), physical("AWS::IAM::OIDCProvider"));
+    let (roles, providers) = (
+        physical("AWS::IAM::Role"),
+        physical("AWS::IAM::OIDCProvider"),
+    );
     let microsoft_key = Issuer::Microsoft.url("");
     let microsoft_key = microsoft_key.trim_start_matches("https://");
-    let mut microsoft = providers.iter().find(|a| a.ends_with(microsoft_key)).cloned();
+    let mut microsoft = providers
+        .iter()
+        .find(|a| a.ends_with(microsoft_key))
+        .cloned();
     if microsoft.is_none() {
         for role in &roles {
-            let Some(r) = step(format!("reading role {role}"), iam.get_role_opt(role).await)? else { continue };
+            let Some(r) = step(format!("reading role {role}"), iam.get_role_opt(role).await)?
+            else {
+                continue;
+            };
             if let Some(start) = r.trust_policy.find("arn:") {
-                let arn: String = r.trust_policy[start..].chars().take_while(|c| *c != '"').collect();
+                let arn: String = r.trust_policy[start..]
+                    .chars()
+                    .take_while(|c| *c != '"')
+                    .collect();
                 if arn.ends_with(microsoft_key) {
                     microsoft = Some(arn);
                     break;
@@ -253,7 +312,9 @@ pub(crate) async fn import(aws: &AwsClients, name: &str) -> Result<Option<(Trust
     let Some(microsoft) = microsoft else {
         return Ok(None);
     };
-    let Some((mut config, mut deployed)) = import::from_provider(&iam, &microsoft, Deployment::CloudFormation).await? else {
+    let Some((mut config, mut deployed)) =
+        import::from_provider(&iam, &microsoft, Deployment::CloudFormation).await?
+    else {
         return Ok(None);
     };
     config.roles.retain(|r| roles.contains(&r.name));

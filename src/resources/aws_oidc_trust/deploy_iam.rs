@@ -9,8 +9,8 @@ use crate::aws::iam::IamClient;
 use crate::onboarding::trust_template::Issuer;
 
 use super::iam::{
-    StepError, creation_order, ensure_provider, partition_of, read_provider, read_role,
-    release_provider, step, update_provider, update_role,
+    StepError, creation_order, ensure_provider, read_provider, read_role, release_provider, step,
+    update_provider, update_role,
 };
 use super::model::{ProviderState, RoleSpec};
 use super::schema::TrustConfig;
@@ -59,13 +59,7 @@ pub(crate) async fn create(
     caller: &CallerIdentity,
     explicit: Option<&str>,
 ) -> Outcome {
-    let mut deployed = Deployed {
-        account_id: caller.account_id.clone(),
-        partition: partition_of(&caller.arn).to_owned(),
-        providers: Vec::new(),
-        roles: Vec::new(),
-        stack_id: None,
-    };
+    let mut deployed = Deployed::empty(caller);
     let result = async {
         ensure_providers(iam, config, explicit, &mut deployed.providers, |_| false).await?;
         let values = deployed.values(&config.tenant_id, &config.roles);

@@ -45,7 +45,9 @@ policy updates that policy, not the role). `deployment = \"cloudformation\"` dep
 objects as one CloudFormation stack, as the portal's template does; a failed stack operation \
 reports the failing resources' events.\n\n\
 Import takes the OIDC provider's ARN (`iam`) or the stack name (`cloudformation:<stack name>`). \
-Roles are recognised by Microsoft's default names or by a trust that names the provider.";
+Roles are recognised by Microsoft's default names or by a trust that names the provider. \
+A trust imported by provider ARN does not own its providers (it cannot tell who created them): \
+destroying it deletes the roles and keeps the providers. A stack's own providers go with the stack.";
 
 /// The resource schema.
 pub(crate) fn schema() -> Schema {

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value as Json, json};
 
 use crate::onboarding::trust_template::{Issuer, TrustValues, render_trust_policy};
-use crate::onboarding::{OnboardingError, RoleKey, STS_WINDOWS_THUMBPRINT, canonical_json};
+use crate::onboarding::{OnboardingError, STS_WINDOWS_THUMBPRINT, canonical_json};
 
 use super::model::RoleSpec;
 use super::schema::TrustConfig;
@@ -22,23 +22,10 @@ pub(crate) fn provider_logical_id(issuer: Issuer) -> &'static str {
     }
 }
 
-/// Logical id of a role: the plan set's (`CspmMonitorRole`, ...) for its keys, else the key in
-/// CamelCase.
+/// Logical id of a role: the plan set's (`CspmMonitorRole`, ...) for its keys, and the same
+/// CamelCase rule for any other key.
 pub(crate) fn role_logical_id(key: &str) -> String {
-    if let Some(k) = RoleKey::parse(key) {
-        return k.logical_id();
-    }
-    let camel: String = key
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect();
-    format!("{camel}Role")
+    crate::onboarding::roles::logical_id(key)
 }
 
 fn tags(config: &TrustConfig) -> Json {
@@ -73,7 +60,10 @@ pub(crate) fn stack_template(
             props["Tags"] = tags(config);
         }
         let logical = provider_logical_id(issuer);
-        resources.insert(logical.into(), json!({"Type": "AWS::IAM::OIDCProvider", "Properties": props}));
+        resources.insert(
+            logical.into(),
+            json!({"Type": "AWS::IAM::OIDCProvider", "Properties": props}),
+        );
         outputs.insert(format!("{logical}Arn"), json!({"Value": {"Ref": logical}}));
     }
     for role in &config.roles {
@@ -100,7 +90,10 @@ pub(crate) fn stack_template(
         if !depends.is_empty() {
             resource["DependsOn"] = json!(depends);
         }
-        outputs.insert(format!("{logical}Arn"), json!({"Value": {"Fn::GetAtt": [logical, "Arn"]}}));
+        outputs.insert(
+            format!("{logical}Arn"),
+            json!({"Value": {"Fn::GetAtt": [logical, "Arn"]}}),
+        );
         resources.insert(logical, resource);
     }
     Ok(canonical_json(&json!({

@@ -20,6 +20,17 @@ pub(crate) struct Deployed {
 }
 
 impl Deployed {
+    /// Nothing deployed yet, in the caller's account.
+    pub(crate) fn empty(caller: &crate::aws::CallerIdentity) -> Deployed {
+        Deployed {
+            account_id: caller.account_id.clone(),
+            partition: partition_of(&caller.arn).to_owned(),
+            providers: Vec::new(),
+            roles: Vec::new(),
+            stack_id: None,
+        }
+    }
+
     /// The provider serving `issuer` for `tenant_id`.
     pub(crate) fn provider(&self, issuer: Issuer, tenant_id: &str) -> Option<&ProviderState> {
         let url = issuer.url(tenant_id);

@@ -7,6 +7,8 @@ mod providers;
 mod resource_groups;
 mod resources;
 
+pub(crate) use resource_groups::body_of as resource_group_body;
+
 use hyper::{Method, StatusCode};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Value, json};

@@ -78,13 +78,7 @@ pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, name: &str) -> Result<Res
                 }
                 return Ok(Resp::ok(existing.clone()));
             }
-            let mut rg = json!({
-                "id": format!("/subscriptions/{sub}/resourceGroups/{name}"),
-                "name": name,
-                "type": "Microsoft.Resources/resourceGroups",
-                "location": location,
-                "properties": {"provisioningState": "Succeeded"},
-            });
+            let mut rg = body_of(sub, name, location);
             for k in ["tags", "managedBy"] {
                 if let Some(v) = body.get(k) {
                     rg[k] = v.clone();
@@ -140,6 +134,17 @@ pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, name: &str) -> Result<Res
         }
         _ => Err(super::method_not_allowed(ctx.req)),
     }
+}
+
+/// A resource group as ARM returns it.
+pub(crate) fn body_of(subscription: &str, name: &str, location: &str) -> Value {
+    json!({
+        "id": format!("/subscriptions/{subscription}/resourceGroups/{name}"),
+        "name": name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": location,
+        "properties": {"provisioningState": "Succeeded"},
+    })
 }
 
 /// ARM treats `West Europe` and `westeurope` as the same location.

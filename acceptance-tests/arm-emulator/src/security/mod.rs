@@ -10,6 +10,7 @@
 //!   emulator whether each role the connector names can be assumed by Defender.
 
 pub(crate) mod aws;
+pub mod classic_connector;
 pub mod connector;
 mod connector_schema;
 pub(crate) mod health;
@@ -26,9 +27,13 @@ pub use connector::{API_VERSION, RESOURCE_TYPE, SecurityConnectors};
 pub use health::HEALTH_API_VERSION;
 pub use pricing::{PRICINGS_API_VERSION, PRICINGS_TYPE, Pricings};
 
-/// Registers the security connector and pricing behaviours; [`crate::Config::new`] does this
-/// for every emulator.
+/// Registers the security connector, classic connector and pricing behaviours;
+/// [`crate::Config::new`] does this for every emulator.
 pub fn register(registry: &mut BehaviourRegistry) {
     registry.register(RESOURCE_TYPE, Arc::new(SecurityConnectors));
+    registry.register(
+        classic_connector::CLASSIC_RESOURCE_TYPE,
+        Arc::new(classic_connector::ClassicConnectors),
+    );
     registry.register(PRICINGS_TYPE, Arc::new(Pricings));
 }

@@ -1,0 +1,85 @@
+//! IAM access keys: the long-lived credentials of a programmatic-access user.
+
+use super::{IamClient, false_if_not_found};
+use crate::aws::error::AwsError;
+use crate::secret::Secret;
+
+/// An access key as `ListAccessKeys` reports it (never with its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    /// Access key id (`AKIA...`).
+    pub id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+}
+
+/// A key just created: the only moment IAM hands out the secret.
+#[derive(Debug, Clone)]
+pub struct NewAccessKey {
+    /// Access key id.
+    pub id: String,
+    /// Secret access key.
+    pub secret: Secret,
+}
+
+impl IamClient {
+    /// Creates an access key for `user`. IAM allows two keys per user; a third is refused with
+    /// `LimitExceeded`.
+    pub async fn create_access_key(&self, user: &str) -> Result<NewAccessKey, AwsError> {
+        const OP: &str = "CreateAccessKey";
+        let out = self
+            .client
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(self.err(OP))?;
+        let key = out.access_key().ok_or_else(|| AwsError::MissingField {
+            operation: OP.into(),
+            field: "AccessKey".into(),
+        })?;
+        Ok(NewAccessKey {
+            id: key.access_key_id().to_owned(),
+            secret: Secret::new(key.secret_access_key()),
+        })
+    }
+
+    /// The user's access keys, sorted by id.
+    pub async fn list_access_keys(&self, user: &str) -> Result<Vec<AccessKey>, AwsError> {
+        let mut keys: Vec<AccessKey> = self
+            .client
+            .list_access_keys()
+            .user_name(user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(self.err("ListAccessKeys"))?
+            .iter()
+            .map(|k| AccessKey {
+                id: k.access_key_id().unwrap_or_default().to_owned(),
+                status: k
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        keys.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(keys)
+    }
+
+    /// Deletes an access key; `Ok(false)` when it was already gone.
+    pub async fn delete_access_key(&self, user: &str, key_id: &str) -> Result<bool, AwsError> {
+        false_if_not_found(
+            self.client
+                .delete_access_key()
+                .user_name(user)
+                .access_key_id(key_id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(self.err("DeleteAccessKey")),
+        )
+    }
+}
