@@ -8,6 +8,7 @@ pub mod config;
 pub mod credential;
 pub mod error;
 pub mod iam;
+pub mod organizations;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -18,3 +19,4 @@ pub use cloudformation::CloudFormationClient;
 pub use config::{AssumeRole, AwsConfig, AwsEndpoints, WebIdentity};
 pub use error::AwsError;
 pub use iam::IamClient;
+pub use organizations::OrganizationsClient;

@@ -4,6 +4,7 @@
 
 mod aws_oidc_trust;
 mod aws_onboarding_template;
+mod aws_organization;
 mod caller_identity;
 mod clients;
 mod defender_plan_set;
@@ -24,6 +25,7 @@ mod validators;
 
 pub use aws_oidc_trust::AwsOidcTrustResource;
 pub use aws_onboarding_template::AwsOnboardingTemplateDataSource;
+pub use aws_organization::AwsOrganizationDataSource;
 pub use caller_identity::CallerIdentityDataSource;
 pub use clients::ProviderClients;
 pub use defender_plan_set::DefenderPlanSetResource;

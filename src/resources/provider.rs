@@ -11,6 +11,7 @@ use crate::protocol::{
 
 use super::aws_oidc_trust::AwsOidcTrustResource;
 use super::aws_onboarding_template::AwsOnboardingTemplateDataSource;
+use super::aws_organization::AwsOrganizationDataSource;
 use super::caller_identity::CallerIdentityDataSource;
 use super::clients::ProviderClients;
 use super::defender_plan_set::DefenderPlanSetResource;
@@ -60,6 +61,7 @@ impl Provider for MulticloudProvider {
             Arc::new(CallerIdentityDataSource),
             Arc::new(AwsOnboardingTemplateDataSource),
             Arc::new(SecurityConnectorStatusDataSource),
+            Arc::new(AwsOrganizationDataSource),
         ]
     }
 }
