@@ -172,7 +172,7 @@ fn acc_aws_organization_stackset_lifecycle() {
         // Targets: the whole organization minus two accounts; never the management account.
         let excluded = vec![members[3].clone(), members[6].clone()];
         let plan = tree.shape().deployment_plan(&[], &excluded).unwrap();
-        assert_eq!(plan.organizational_unit_ids, [root.clone()]);
+        assert_eq!(plan.organizational_unit_ids, std::slice::from_ref(&root));
         assert_eq!(plan.member_accounts.len(), members.len() - 2);
         assert!(!plan.member_accounts.contains(&management));
         let targets = StackSetTargets {

@@ -143,7 +143,7 @@ impl OrganizationShape {
         }
         // A target nested under another target adds nothing; AWS accepts both, but the
         // canonical form keeps plans stable.
-        let mut organizational_unit_ids: Vec<String> = targets
+        let organizational_unit_ids: Vec<String> = targets
             .iter()
             .filter(|t| {
                 !targets
@@ -154,7 +154,6 @@ impl OrganizationShape {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        organizational_unit_ids.dedup();
         let excluded: BTreeSet<&String> = excluded.iter().collect();
         let reached: BTreeSet<&String> = self
             .accounts

@@ -22,7 +22,7 @@ pub enum CallAs {
 }
 
 impl CallAs {
-    fn sdk(self) -> types::CallAs {
+    pub(super) fn sdk(self) -> types::CallAs {
         match self {
             Self::ManagementAccount => types::CallAs::SelfValue,
             Self::DelegatedAdmin => types::CallAs::DelegatedAdmin,

@@ -123,7 +123,7 @@ impl CloudFormationClient {
             .describe_stack_set_operation()
             .stack_set_name(stack_set)
             .operation_id(operation_id)
-            .call_as(sdk_call_as(call_as))
+            .call_as(call_as.sdk())
             .send()
             .await
             .map_err(self.err(OP))?;
@@ -153,7 +153,7 @@ impl CloudFormationClient {
             .list_stack_set_operation_results()
             .stack_set_name(stack_set)
             .operation_id(operation_id)
-            .call_as(sdk_call_as(call_as))
+            .call_as(call_as.sdk())
             .into_paginator()
             .items()
             .send()
@@ -256,13 +256,6 @@ impl CloudFormationClient {
             failed,
             succeeded: ok.len(),
         }))
-    }
-}
-
-fn sdk_call_as(c: CallAs) -> types::CallAs {
-    match c {
-        CallAs::ManagementAccount => types::CallAs::SelfValue,
-        CallAs::DelegatedAdmin => types::CallAs::DelegatedAdmin,
     }
 }
 
