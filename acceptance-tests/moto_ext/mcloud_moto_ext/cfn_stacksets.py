@@ -149,7 +149,14 @@ def _instance_result(instance, ok_status):
     if stack.status == ok_status:
         instance._mcloud_status = ("CURRENT", None)
         return _result(instance.account_id, instance.region_name, "SUCCEEDED")
-    reason = stack.stack_status_reason or f"Stack ended {stack.status}"
+    # AWS reports the first failed resource's event, as the member stack recorded it.
+    failed = next((e for e in stack.events if str(e.resource_status).endswith("_FAILED")
+                   and e.logical_resource_id != stack.name and e.resource_status_reason), None)
+    if failed is not None:
+        reason = (f"ResourceLogicalId:{failed.logical_resource_id}, ResourceType:{failed.resource_type}, "
+                  f"ResourceStatusReason:{failed.resource_status_reason}")
+    else:
+        reason = stack.stack_status_reason or f"Stack ended {stack.status}"
     instance._mcloud_status = ("OUTDATED", reason)
     return _result(instance.account_id, instance.region_name, "FAILED", reason)
 
