@@ -344,6 +344,7 @@ fn acc_moto_ext_self_check_passes() {
         "iam_oidc",
         "cfn_iam",
         "cfn_stack_failures",
+        "cfn_stacksets",
         "sts_web_identity",
         "faults",
     ] {

@@ -1,6 +1,8 @@
 //! `AwsClients`: one resolved `SdkConfig` and per-service clients with endpoint overrides.
 
-use super::config::{ATTEMPT_TIMEOUT, AwsConfig, CONNECT_TIMEOUT, FALLBACK_REGION};
+use super::config::{
+    ATTEMPT_TIMEOUT, AwsConfig, BULK_MAX_ATTEMPTS, CONNECT_TIMEOUT, FALLBACK_REGION,
+};
 use super::credential::{WebIdentityProvider, static_credentials};
 use super::error::AwsError;
 use aws_config::retry::RetryConfig;
@@ -143,6 +145,51 @@ impl AwsClients {
     /// `endpoints.cloudformation`, with the default stack wait budget.
     pub fn cloudformation(&self) -> super::cloudformation::CloudFormationClient {
         let mut b = aws_sdk_cloudformation::config::Builder::from(&self.sdk);
+        if let Some(url) = &self.config.endpoints.cloudformation {
+            b = b.endpoint_url(url);
+        }
+        super::cloudformation::CloudFormationClient::new(
+            aws_sdk_cloudformation::Client::from_conf(b.build()),
+            self.cloudformation_endpoint(),
+        )
+    }
+
+    /// Retry settings for clients that make thousands of calls (organization scale): the
+    /// SDK's adaptive mode adds a client-side rate limiter to the retry quota, and both are
+    /// shared by every client of the same service in the process (the SDK keys them by retry
+    /// partition), so concurrent callers slow down together when one is throttled.
+    fn bulk_retry(&self) -> RetryConfig {
+        let attempts = self
+            .config
+            .max_retries
+            .map_or(BULK_MAX_ATTEMPTS, |_| self.config.max_attempts());
+        RetryConfig::adaptive().with_max_attempts(attempts)
+    }
+
+    /// An Organizations client honouring `endpoints.organizations`, with adaptive retry.
+    pub fn organizations(&self) -> super::organizations::OrganizationsClient {
+        let mut b =
+            aws_sdk_organizations::config::Builder::from(&self.sdk).retry_config(self.bulk_retry());
+        if let Some(url) = &self.config.endpoints.organizations {
+            b = b.endpoint_url(url);
+        }
+        let endpoint = self
+            .config
+            .endpoints
+            .organizations
+            .clone()
+            .unwrap_or_else(|| super::organizations::DEFAULT_ORGANIZATIONS_ENDPOINT.to_owned());
+        super::organizations::OrganizationsClient::new(
+            aws_sdk_organizations::Client::from_conf(b.build()),
+            endpoint,
+        )
+    }
+
+    /// A CloudFormation client for StackSet work at organization scale: like
+    /// [`cloudformation`](Self::cloudformation), with adaptive retry and more attempts.
+    pub fn stacksets(&self) -> super::cloudformation::CloudFormationClient {
+        let mut b = aws_sdk_cloudformation::config::Builder::from(&self.sdk)
+            .retry_config(self.bulk_retry());
         if let Some(url) = &self.config.endpoints.cloudformation {
             b = b.endpoint_url(url);
         }

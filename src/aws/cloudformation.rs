@@ -12,6 +12,8 @@
 mod client_tests;
 mod events;
 mod stack;
+mod stackset;
+mod stackset_wait;
 mod status;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -24,6 +26,14 @@ pub use events::{
 pub use stack::{
     CAPABILITY_AUTO_EXPAND, CAPABILITY_IAM, CAPABILITY_NAMED_IAM, NewStack, OnFailure, Stack,
     StackResource, StackUpdate, stack_name_from_id,
+};
+pub use stackset::{
+    CallAs, DEFAULT_FAILURE_TOLERANCE_PERCENTAGE, DEFAULT_MAX_CONCURRENT_PERCENTAGE,
+    OperationPreferences, RegionConcurrency, StackInstance, StackSet, StackSetSpec,
+    StackSetTargets, TRUSTED_ACCESS_MESSAGE,
+};
+pub use stackset_wait::{
+    MAX_FAILED_INSTANCES_SHOWN, OperationResult, StackSetFailure, StackSetOperation, is_settled,
 };
 pub use status::{OperationKind, Outcome, StackStatus, outcome};
 pub use wait::{

@@ -10,6 +10,10 @@ use std::time::Duration;
 
 /// Attempts per call (first try included) in aws-config's standard retry mode.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Attempts per call for the organization-scale clients (Organizations, StackSets) unless
+/// `max_retries` is set: a walk of 1,000 accounts or a StackSet poll loop should ride out a
+/// burst of throttling rather than fail the apply.
+pub const BULK_MAX_ATTEMPTS: u32 = 8;
 /// Region used when neither HCL nor the environment/profile names one; the global services
 /// this provider calls (IAM, STS, Organizations) answer from there.
 pub const FALLBACK_REGION: &str = "us-east-1";

@@ -197,6 +197,52 @@ pub enum AwsError {
         /// How long was waited.
         waited: std::time::Duration,
     },
+    /// Trusted access between AWS Organizations and a service is not enabled, so a
+    /// service-managed operation cannot start; the message names both ways to enable it.
+    #[error(
+        "trusted access for {service_principal} is not enabled in AWS Organizations (CloudFormation \
+         answers \"You must enable organizations access to operate a service managed stack set\"); \
+         from the management account run `aws organizations enable-aws-service-access \
+         --service-principal {service_principal}` or, in the CloudFormation console, open \
+         StackSets and choose \"Activate trusted access\"; then apply again"
+    )]
+    TrustedAccessDisabled {
+        /// The service principal, e.g. `member.org.stacksets.cloudformation.amazonaws.com`.
+        service_principal: String,
+    },
+    /// The credentials' account is not in an organization, or is not its management account
+    /// (nor a delegated administrator) for the operation.
+    #[error(
+        "AWS {operation}: {message}; organization onboarding runs with credentials of the \
+         organization's management account (or of a delegated administrator with call_as)"
+    )]
+    NotInOrganization {
+        /// Operation called.
+        operation: String,
+        /// AWS error message.
+        message: String,
+    },
+    /// A StackSet operation ended failed or stopped; the payload names the StackSet, the
+    /// operation and every instance that failed with its account, region and reason.
+    #[error("{0}")]
+    StackSetFailed(Box<crate::aws::cloudformation::StackSetFailure>),
+    /// A StackSet operation did not settle within the wait budget.
+    #[error(
+        "StackSet {stack_set} operation {operation_id} did not finish within {}s (still \
+         {status}); CloudFormation carries on with it: apply again once it has settled, or \
+         allow more time in the resource's timeouts block",
+        waited.as_secs()
+    )]
+    StackSetWaitTimeout {
+        /// StackSet name.
+        stack_set: String,
+        /// The operation awaited.
+        operation_id: String,
+        /// The last status seen.
+        status: String,
+        /// How long was waited.
+        waited: std::time::Duration,
+    },
     /// A response was missing a field the operation always returns.
     #[error("AWS {operation} returned no {field}")]
     MissingField {

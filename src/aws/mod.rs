@@ -9,6 +9,7 @@ pub mod credential;
 pub mod error;
 pub mod iam;
 pub mod key_check;
+pub mod organizations;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -19,3 +20,4 @@ pub use cloudformation::CloudFormationClient;
 pub use config::{AssumeRole, AwsConfig, AwsEndpoints, WebIdentity};
 pub use error::AwsError;
 pub use iam::IamClient;
+pub use organizations::OrganizationsClient;

@@ -7,6 +7,7 @@ mod canonical;
 pub mod cloud_apps;
 mod error;
 pub mod offerings;
+pub mod organization;
 pub mod plans;
 mod policies;
 pub mod prerequisites;
@@ -28,6 +29,9 @@ pub use canonical::{canonical_json, stable_hash};
 pub use error::{InputIssue, OnboardingError, PathSegment};
 pub use offerings::{
     OfferingType, fill_role_arns, offerings, offerings_json, role_arn_placeholder,
+};
+pub use organization::{
+    DeploymentPlan, OrganizationShape, TargetIssue, is_account_id, validate_exclusions,
 };
 pub use plans::{
     Access, AgentlessScanning, AgentlessScanningSpec, Containers, ContainersSpec, Databases,

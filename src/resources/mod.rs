@@ -4,6 +4,7 @@
 
 mod aws_oidc_trust;
 mod aws_onboarding_template;
+mod aws_organization;
 mod caller_identity;
 mod classic_connector_migration;
 mod classic_connectors;
@@ -28,6 +29,7 @@ mod validators;
 
 pub use aws_oidc_trust::AwsOidcTrustResource;
 pub use aws_onboarding_template::AwsOnboardingTemplateDataSource;
+pub use aws_organization::AwsOrganizationDataSource;
 pub use caller_identity::CallerIdentityDataSource;
 pub use classic_connector_migration::ClassicConnectorMigrationResource;
 pub use classic_connectors::ClassicConnectorsDataSource;

@@ -11,6 +11,7 @@ use crate::protocol::{
 
 use super::aws_oidc_trust::AwsOidcTrustResource;
 use super::aws_onboarding_template::AwsOnboardingTemplateDataSource;
+use super::aws_organization::AwsOrganizationDataSource;
 use super::caller_identity::CallerIdentityDataSource;
 use super::classic_connector_migration::ClassicConnectorMigrationResource;
 use super::classic_connectors::ClassicConnectorsDataSource;
@@ -66,6 +67,7 @@ impl Provider for MulticloudProvider {
             Arc::new(AwsOnboardingTemplateDataSource),
             Arc::new(SecurityConnectorStatusDataSource),
             Arc::new(ClassicConnectorsDataSource),
+            Arc::new(AwsOrganizationDataSource),
         ]
     }
 }

@@ -76,6 +76,16 @@ impl StackWait {
     pub fn budget(&self) -> Duration {
         self.budget
     }
+
+    /// The first and the longest delay between polls.
+    pub fn delays(&self) -> (Duration, Duration) {
+        (self.min_delay, self.max_delay)
+    }
+
+    /// The clock polls are timed and slept on.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
 }
 
 /// An operation to wait for: its kind and where its events start.

@@ -1,0 +1,222 @@
+//! `multicloud_aws_organization` with the real Terraform CLI against moto: an organization
+//! with nested OUs read whole and by subtree, trusted access seen turning on, and the same
+//! data source over 1,000 accounts with the apply timed.
+
+// Test code: a failed call should fail the test with its error, which unwrap prints.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Instant;
+
+use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
+use serde_json::Value;
+use terraform_provider_multicloud::aws::{
+    AwsClients, AwsConfig, AwsEndpoints, OrganizationsClient,
+};
+use terraform_provider_multicloud::secret::Secret;
+
+const BODY: &str = r#"
+variable "parent_id" {
+  type    = string
+  default = null
+}
+
+data "multicloud_aws_organization" "org" {}
+
+data "multicloud_aws_organization" "sub" {
+  parent_id        = var.parent_id
+  account_statuses = ["ACTIVE"]
+}
+
+output "org" { value = data.multicloud_aws_organization.org }
+output "sub" { value = data.multicloud_aws_organization.sub }
+"#;
+
+/// An organization in moto's default account: root > prod > prod-eu, root > dev, with
+/// `accounts` members spread over the root and the three OUs. Returns the id of prod.
+fn organization(moto_url: &str, rt: &tokio::runtime::Runtime, accounts: usize) -> String {
+    rt.block_on(async {
+        let config = AwsConfig {
+            region: Some("us-east-1".into()),
+            access_key: Some("AKIAORGSDATASOURCE".into()),
+            secret_key: Some(Secret::new("orgs-data-source-secret")),
+            endpoints: AwsEndpoints {
+                organizations: Some(moto_url.to_owned()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let orgs = AwsClients::new(&config).await.unwrap().organizations();
+        orgs.sdk().create_organization().send().await.unwrap();
+        let root = orgs.root().await.unwrap().id;
+        let prod = create_ou(&orgs, &root, "prod").await;
+        let prod_eu = create_ou(&orgs, &prod, "prod-eu").await;
+        let dev = create_ou(&orgs, &root, "dev").await;
+        let parents = [root.clone(), prod.clone(), prod_eu, dev];
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in 0..8 {
+            let (orgs, root, parents) = (orgs.clone(), root.clone(), parents.clone());
+            tasks.spawn(async move {
+                for n in (worker..accounts).step_by(8) {
+                    let out = orgs
+                        .sdk()
+                        .create_account()
+                        .account_name(format!("member-{n}"))
+                        .email(format!("member-{n}@example.test"))
+                        .send()
+                        .await
+                        .unwrap();
+                    let id = out.create_account_status.unwrap().account_id.unwrap();
+                    let parent = &parents[n % parents.len()];
+                    if *parent != root {
+                        orgs.sdk()
+                            .move_account()
+                            .account_id(id)
+                            .source_parent_id(&root)
+                            .destination_parent_id(parent)
+                            .send()
+                            .await
+                            .unwrap();
+                    }
+                }
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+        prod
+    })
+}
+
+async fn create_ou(orgs: &OrganizationsClient, parent: &str, name: &str) -> String {
+    let out = orgs
+        .sdk()
+        .create_organizational_unit()
+        .parent_id(parent)
+        .name(name)
+        .send()
+        .await
+        .unwrap();
+    out.organizational_unit.unwrap().id.unwrap()
+}
+
+fn enable_trusted_access(moto_url: &str, rt: &tokio::runtime::Runtime) {
+    rt.block_on(async {
+        let config = AwsConfig {
+            region: Some("us-east-1".into()),
+            access_key: Some("AKIAORGSDATASOURCE".into()),
+            secret_key: Some(Secret::new("orgs-data-source-secret")),
+            endpoints: AwsEndpoints {
+                organizations: Some(moto_url.to_owned()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let orgs = AwsClients::new(&config).await.unwrap().organizations();
+        orgs.enable_stacksets_trusted_access().await.unwrap();
+    });
+}
+
+fn list_len(v: &Value) -> usize {
+    v.as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn acc_aws_organization_data_source() {
+    skip_unless_acc!();
+    let emulators = Emulators::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let prod = organization(emulators.moto_url(), &rt, 24);
+    let ws = TerraformWorkspace::new(&emulators, &common::config(BODY), Install::DevOverrides);
+    ws.set_env("TF_VAR_parent_id", &prod);
+    ws.apply();
+    let out = ws.output_json();
+    let org = &out["org"]["value"];
+    let management = emulators.moto().account_id();
+    assert_eq!(org["management_account_id"], management.as_str(), "{org}");
+    assert!(org["id"].as_str().unwrap().starts_with("o-"), "{org}");
+    assert!(org["root_id"].as_str().unwrap().starts_with("r-"), "{org}");
+    assert_eq!(org["feature_set"], "ALL");
+    assert_eq!(org["stacksets_trusted_access"], false);
+    assert_eq!(list_len(&org["organizational_units"]), 3, "{org}");
+    assert_eq!(list_len(&org["accounts"]), 25, "{org}");
+    assert_eq!(list_len(&org["member_account_ids"]), 24, "{org}");
+    assert!(
+        !org["member_account_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == management.as_str())
+    );
+    let prod_eu = org["organizational_units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "prod-eu")
+        .unwrap();
+    assert_eq!(prod_eu["parent_id"], prod.as_str());
+    // prod and prod-eu hold members 1, 2, 5, 6, ... (two of every four).
+    let sub = &out["sub"]["value"];
+    assert_eq!(list_len(&sub["organizational_units"]), 1, "{sub}");
+    assert_eq!(list_len(&sub["accounts"]), 12, "{sub}");
+    assert!(
+        sub["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["status"] == "ACTIVE")
+    );
+
+    enable_trusted_access(emulators.moto_url(), &rt);
+    ws.apply();
+    let out = ws.output_json();
+    assert_eq!(out["org"]["value"]["stacksets_trusted_access"], true);
+    ws.destroy();
+}
+
+#[test]
+fn acc_aws_organization_data_source_errors() {
+    skip_unless_acc!();
+    let emulators = Emulators::start();
+    // No organization at all: the error says which credentials are needed.
+    let ws = TerraformWorkspace::new(
+        &emulators,
+        &common::config("data \"multicloud_aws_organization\" \"org\" {}\n"),
+        Install::DevOverrides,
+    );
+    ws.apply_expect_error("Cannot read the AWS organization.*management account");
+    // A malformed parent id fails at plan time, naming the attribute.
+    let ws = TerraformWorkspace::new(
+        &emulators,
+        &common::config(
+            "data \"multicloud_aws_organization\" \"org\" {\n  parent_id = \"123\"\n}\n",
+        ),
+        Install::DevOverrides,
+    );
+    ws.apply_expect_error("Invalid parent_id");
+}
+
+#[test]
+fn acc_aws_organization_data_source_1000_accounts() {
+    skip_unless_acc!();
+    let emulators = Emulators::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let started = Instant::now();
+    organization(emulators.moto_url(), &rt, 1000);
+    println!("created 1,000 accounts in {:.1?}", started.elapsed());
+    let ws = TerraformWorkspace::new(
+        &emulators,
+        &common::config(
+            "data \"multicloud_aws_organization\" \"org\" {}\noutput \"n\" { value = length(data.multicloud_aws_organization.org.member_account_ids) }\n",
+        ),
+        Install::DevOverrides,
+    );
+    let started = Instant::now();
+    ws.apply();
+    println!(
+        "terraform apply reading 1,000 accounts: {:.2?}",
+        started.elapsed()
+    );
+    assert_eq!(ws.output_json()["n"]["value"], 1000);
+}

@@ -1,0 +1,421 @@
+//! The provider's Organizations and StackSet clients against moto with the project's
+//! extension: an organization with nested OUs is read back, the trusted-access pre-flight
+//! fails with the fix until access is enabled, and the plan set's StackSet template is
+//! deployed to every member account but the excluded ones, updated, and removed. A second
+//! scenario does the same walk and deployment at 1,000 accounts and prints the timings.
+
+// Test code: a failed call should fail the test with its error, which unwrap prints.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use acceptance_tests::{Moto, Paths, skip_unless_acc};
+use terraform_provider_multicloud::aws::cloudformation::{
+    CloudFormationClient, OperationPreferences, StackSetSpec, StackSetTargets, StackWait,
+};
+use terraform_provider_multicloud::aws::organizations::STACKSETS_SERVICE_PRINCIPAL;
+use terraform_provider_multicloud::aws::{
+    AwsClients, AwsConfig, AwsEndpoints, AwsError, OrganizationsClient,
+};
+use terraform_provider_multicloud::onboarding::{PlanSet, TemplateKind, cloudformation_template};
+use terraform_provider_multicloud::secret::Secret;
+
+const TENANT: &str = "11111111-2222-3333-4444-555555555555";
+const REGION: &str = "us-east-1";
+const STACK_SET: &str = "MDCOnboardingStackSet";
+
+fn start() -> (Moto, tempfile::TempDir, tokio::runtime::Runtime) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = Moto::start(&Paths::from_env(), dir.path());
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    (moto, dir, rt)
+}
+
+async fn clients(moto_url: &str) -> (OrganizationsClient, CloudFormationClient) {
+    let config = AwsConfig {
+        region: Some(REGION.into()),
+        access_key: Some("AKIAORGSCLIENTTEST".into()),
+        secret_key: Some(Secret::new("orgs-client-test-secret")),
+        endpoints: AwsEndpoints {
+            sts: Some(moto_url.to_owned()),
+            cloudformation: Some(moto_url.to_owned()),
+            organizations: Some(moto_url.to_owned()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let aws = AwsClients::new(&config).await.expect("AWS clients");
+    // moto settles every operation before answering; short polls keep the test quick.
+    let wait = StackWait::new(Duration::from_secs(300))
+        .with_delays(Duration::from_millis(20), Duration::from_millis(200));
+    (aws.organizations(), aws.stacksets().with_wait(wait))
+}
+
+async fn create_ou(orgs: &OrganizationsClient, parent: &str, name: &str) -> String {
+    let out = orgs
+        .sdk()
+        .create_organizational_unit()
+        .parent_id(parent)
+        .name(name)
+        .send()
+        .await
+        .unwrap();
+    out.organizational_unit.unwrap().id.unwrap()
+}
+
+/// Creates an account and moves it from the root to `parent`; returns its id.
+async fn create_account(orgs: &OrganizationsClient, root: &str, parent: &str, n: usize) -> String {
+    let out = orgs
+        .sdk()
+        .create_account()
+        .account_name(format!("member-{n}"))
+        .email(format!("member-{n}@example.test"))
+        .send()
+        .await
+        .unwrap();
+    let id = out.create_account_status.unwrap().account_id.unwrap();
+    if parent != root {
+        orgs.sdk()
+            .move_account()
+            .account_id(&id)
+            .source_parent_id(root)
+            .destination_parent_id(parent)
+            .send()
+            .await
+            .unwrap();
+    }
+    id
+}
+
+fn stack_set_template() -> String {
+    cloudformation_template(
+        &PlanSet::foundational(),
+        TemplateKind::StackSet,
+        Some(TENANT),
+    )
+}
+
+#[test]
+fn acc_aws_organization_stackset_lifecycle() {
+    skip_unless_acc!();
+    let (moto, _dir, rt) = start();
+    rt.block_on(async {
+        let (orgs, cfn) = clients(moto.url()).await;
+        orgs.sdk().create_organization().send().await.unwrap();
+        let root = orgs.root().await.unwrap().id;
+        // root > prod > prod-eu > prod-eu-data; root > dev
+        let prod = create_ou(&orgs, &root, "prod").await;
+        let prod_eu = create_ou(&orgs, &prod, "prod-eu").await;
+        let data = create_ou(&orgs, &prod_eu, "prod-eu-data").await;
+        let dev = create_ou(&orgs, &root, "dev").await;
+        let mut members = Vec::new();
+        for (n, parent) in [&root, &prod, &prod_eu, &data, &data, &dev, &dev, &prod]
+            .into_iter()
+            .enumerate()
+        {
+            members.push(create_account(&orgs, &root, parent, n).await);
+        }
+
+        // The tree as the data source reads it.
+        let tree = orgs.tree().await.unwrap();
+        let management = tree.organization.management_account_id.clone();
+        assert_eq!(tree.root.id, root);
+        assert_eq!(tree.organizational_units.len(), 4);
+        let parent_of = |ou: &str| {
+            tree.organizational_units
+                .iter()
+                .find(|o| o.id == ou)
+                .map(|o| o.parent_id.clone())
+        };
+        assert_eq!(parent_of(&data), Some(prod_eu.clone()));
+        assert_eq!(parent_of(&prod_eu), Some(prod.clone()));
+        assert_eq!(
+            tree.accounts.len(),
+            members.len() + 1,
+            "members + management"
+        );
+        let acc = |id: &str| tree.accounts.iter().find(|a| a.id == id).unwrap();
+        assert_eq!(acc(&members[3]).parent_id, data);
+        assert_eq!(acc(&management).parent_id, root);
+        assert_eq!(acc(&members[1]).status, "ACTIVE");
+        let under_prod = orgs.list_accounts_recursive(&prod).await.unwrap();
+        assert_eq!(under_prod.len(), 5, "{under_prod:?}");
+
+        // Pre-flight: trusted access off fails with the fix and creates nothing.
+        let err = orgs.require_stacksets_trusted_access().await.unwrap_err();
+        assert!(
+            matches!(err, AwsError::TrustedAccessDisabled { .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("aws organizations enable-aws-service-access"),
+            "{text}"
+        );
+        assert!(text.contains(STACKSETS_SERVICE_PRINCIPAL), "{text}");
+        let spec = StackSetSpec::new(STACK_SET, stack_set_template());
+        let err = cfn.create_stack_set(&spec).await.unwrap_err();
+        assert!(
+            matches!(err, AwsError::TrustedAccessDisabled { .. }),
+            "{err:?}"
+        );
+        assert!(
+            cfn.describe_stack_set(STACK_SET, spec.call_as)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        orgs.enable_stacksets_trusted_access().await.unwrap();
+        orgs.require_stacksets_trusted_access().await.unwrap();
+
+        // Targets: the whole organization minus two accounts; never the management account.
+        let excluded = vec![members[3].clone(), members[6].clone()];
+        let plan = tree.shape().deployment_plan(&[], &excluded).unwrap();
+        assert_eq!(plan.organizational_unit_ids, std::slice::from_ref(&root));
+        assert_eq!(plan.member_accounts.len(), members.len() - 2);
+        assert!(!plan.member_accounts.contains(&management));
+        let targets = StackSetTargets {
+            organizational_unit_ids: plan.organizational_unit_ids.clone(),
+            excluded_accounts: plan.excluded_accounts.clone(),
+            regions: vec![REGION.into()],
+        };
+        let prefs = OperationPreferences::default();
+
+        let id = cfn.create_stack_set(&spec).await.unwrap();
+        assert!(id.starts_with(STACK_SET), "{id}");
+        let set = cfn
+            .describe_stack_set(STACK_SET, spec.call_as)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(set.permission_model, "SERVICE_MANAGED");
+        assert_eq!(set.auto_deployment, Some(true));
+        assert_eq!(set.retain_stacks_on_account_removal, Some(false));
+
+        let op = cfn
+            .create_stack_instances(STACK_SET, &targets, &prefs, spec.call_as)
+            .await
+            .unwrap();
+        let done = cfn
+            .wait_for_stack_set_operation(STACK_SET, &op, spec.call_as)
+            .await
+            .unwrap();
+        assert_eq!(done.status, "SUCCEEDED");
+        let results = cfn
+            .list_stack_set_operation_results(STACK_SET, &op, spec.call_as)
+            .await
+            .unwrap();
+        assert_eq!(results.len(), plan.member_accounts.len());
+        assert!(
+            results.iter().all(|r| r.status == "SUCCEEDED"),
+            "{results:?}"
+        );
+        let instances = cfn
+            .list_stack_instances(STACK_SET, spec.call_as)
+            .await
+            .unwrap();
+        let accounts: Vec<_> = instances.iter().map(|i| i.account.clone()).collect();
+        assert_eq!(accounts, plan.member_accounts);
+
+        // Update rolls out to every instance.
+        let mut updated = spec.clone();
+        updated.template_body = cloudformation_template(
+            &PlanSet::foundational(),
+            TemplateKind::StackSet,
+            Some("99999999-2222-3333-4444-555555555555"),
+        );
+        updated.description = Some("updated".into());
+        let op = cfn.update_stack_set(&updated, &prefs).await.unwrap();
+        cfn.wait_for_stack_set_operation(STACK_SET, &op, spec.call_as)
+            .await
+            .unwrap();
+        let results = cfn
+            .list_stack_set_operation_results(STACK_SET, &op, spec.call_as)
+            .await
+            .unwrap();
+        assert_eq!(results.len(), plan.member_accounts.len(), "{results:?}");
+        let set = cfn
+            .describe_stack_set(STACK_SET, spec.call_as)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(set.template_body, updated.template_body);
+        assert_eq!(set.description.as_deref(), Some("updated"));
+
+        // Delete by the same targets, then the StackSet.
+        let op = cfn
+            .delete_stack_instances(STACK_SET, &targets, false, &prefs, spec.call_as)
+            .await
+            .unwrap();
+        cfn.wait_for_stack_set_operation(STACK_SET, &op, spec.call_as)
+            .await
+            .unwrap();
+        assert!(
+            cfn.list_stack_instances(STACK_SET, spec.call_as)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        cfn.delete_stack_set(STACK_SET, spec.call_as).await.unwrap();
+        assert!(
+            cfn.describe_stack_set(STACK_SET, spec.call_as)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        cfn.delete_stack_set(STACK_SET, spec.call_as).await.unwrap();
+    });
+}
+
+#[test]
+fn acc_aws_stackset_failed_instances_name_accounts() {
+    skip_unless_acc!();
+    let (moto, _dir, rt) = start();
+    rt.block_on(async {
+        let (orgs, cfn) = clients(moto.url()).await;
+        orgs.sdk().create_organization().send().await.unwrap();
+        orgs.enable_stacksets_trusted_access().await.unwrap();
+        let root = orgs.root().await.unwrap().id;
+        let ou = create_ou(&orgs, &root, "workloads").await;
+        let a = create_account(&orgs, &root, &ou, 1).await;
+        let b = create_account(&orgs, &root, &ou, 2).await;
+        // A managed policy that exists nowhere: attaching it fails in every account.
+        let template = serde_json::json!({"Resources": {"Role": {"Type": "AWS::IAM::Role",
+            "Properties": {"RoleName": "Broken",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/NoSuchPolicyAnywhere"]}}}})
+        .to_string();
+        let spec = StackSetSpec::new("Broken", template);
+        cfn.create_stack_set(&spec).await.unwrap();
+        let targets = StackSetTargets {
+            organizational_unit_ids: vec![ou.clone()],
+            excluded_accounts: vec![],
+            regions: vec![REGION.into()],
+        };
+        let op = cfn
+            .create_stack_instances(
+                "Broken",
+                &targets,
+                &OperationPreferences::default(),
+                spec.call_as,
+            )
+            .await
+            .unwrap();
+        let err = cfn
+            .wait_for_stack_set_operation("Broken", &op, spec.call_as)
+            .await
+            .unwrap_err();
+        let AwsError::StackSetFailed(f) = &err else {
+            panic!("expected StackSetFailed, got {err:?}");
+        };
+        assert_eq!(f.operation.status, "FAILED");
+        let failed: Vec<_> = f.failed.iter().map(|r| r.account.clone()).collect();
+        let mut expected = vec![a, b];
+        expected.sort();
+        assert_eq!(failed, expected);
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("account {} in {REGION}: FAILED", expected[0])),
+            "{text}"
+        );
+        assert!(text.contains("NoSuchPolicyAnywhere"), "{text}");
+    });
+}
+
+/// 1,000 member accounts in 10 OUs (five of them nested one level): the tree walk, the
+/// StackSet deployment and its removal, with the time each takes printed.
+#[test]
+fn acc_aws_organization_at_1000_accounts() {
+    skip_unless_acc!();
+    const ACCOUNTS: usize = 1000;
+    let (moto, _dir, rt) = start();
+    rt.block_on(async {
+        let (orgs, cfn) = clients(moto.url()).await;
+        orgs.sdk().create_organization().send().await.unwrap();
+        orgs.enable_stacksets_trusted_access().await.unwrap();
+        let root = orgs.root().await.unwrap().id;
+        let mut ous = Vec::new();
+        for i in 0..5 {
+            let top = create_ou(&orgs, &root, &format!("top-{i}")).await;
+            let nested = create_ou(&orgs, &top, &format!("nested-{i}")).await;
+            ous.push(top);
+            ous.push(nested);
+        }
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for chunk in 0..8 {
+            let (orgs, root, ous) = (orgs.clone(), root.clone(), ous.clone());
+            tasks.spawn(async move {
+                let mut ids = Vec::new();
+                for n in (chunk..ACCOUNTS).step_by(8) {
+                    ids.push(create_account(&orgs, &root, &ous[n % ous.len()], n).await);
+                }
+                ids
+            });
+        }
+        let mut members = Vec::new();
+        while let Some(ids) = tasks.join_next().await {
+            members.extend(ids.unwrap());
+        }
+        println!("created {} accounts in {:.1?}", members.len(), started.elapsed());
+
+        let started = Instant::now();
+        let tree = orgs.tree().await.unwrap();
+        let walk = started.elapsed();
+        println!(
+            "organization tree: {} OUs, {} accounts in {walk:.2?}",
+            tree.organizational_units.len(),
+            tree.accounts.len()
+        );
+        assert_eq!(tree.accounts.len(), ACCOUNTS + 1);
+        assert_eq!(tree.organizational_units.len(), 10);
+
+        let excluded = vec![members[0].clone(), members[1].clone()];
+        let plan = tree.shape().deployment_plan(&[], &excluded).unwrap();
+        assert_eq!(plan.member_accounts.len(), ACCOUNTS - 2);
+        let targets = StackSetTargets {
+            organizational_unit_ids: plan.organizational_unit_ids.clone(),
+            excluded_accounts: plan.excluded_accounts.clone(),
+            regions: vec![REGION.into()],
+        };
+        let spec = StackSetSpec::new(STACK_SET, stack_set_template());
+        let prefs = OperationPreferences::default();
+        let started = Instant::now();
+        cfn.create_stack_set(&spec).await.unwrap();
+        let op = cfn
+            .create_stack_instances(STACK_SET, &targets, &prefs, spec.call_as)
+            .await
+            .unwrap();
+        cfn.wait_for_stack_set_operation(STACK_SET, &op, spec.call_as)
+            .await
+            .unwrap();
+        let deploy = started.elapsed();
+        let started = Instant::now();
+        let instances = cfn.list_stack_instances(STACK_SET, spec.call_as).await.unwrap();
+        let results = cfn
+            .list_stack_set_operation_results(STACK_SET, &op, spec.call_as)
+            .await
+            .unwrap();
+        let list = started.elapsed();
+        println!(
+            "StackSet to {} accounts: deployed in {deploy:.2?}; instances and results listed in {list:.2?}",
+            instances.len()
+        );
+        assert_eq!(instances.len(), ACCOUNTS - 2);
+        assert!(results.iter().all(|r| r.status == "SUCCEEDED"));
+        assert!(!instances.iter().any(|i| excluded.contains(&i.account)));
+
+        let started = Instant::now();
+        let op = cfn
+            .delete_stack_instances(STACK_SET, &targets, false, &prefs, spec.call_as)
+            .await
+            .unwrap();
+        cfn.wait_for_stack_set_operation(STACK_SET, &op, spec.call_as)
+            .await
+            .unwrap();
+        cfn.delete_stack_set(STACK_SET, spec.call_as).await.unwrap();
+        println!("instances and StackSet deleted in {:.2?}", started.elapsed());
+        assert!(cfn.describe_stack_set(STACK_SET, spec.call_as).await.unwrap().is_none());
+    });
+}
