@@ -13,3 +13,7 @@ pub const SECURITY_CONNECTORS: &str = "2024-08-01-preview";
 /// `Microsoft.Security/healthReports`, where Defender for Cloud reports connector health; the
 /// only published version.
 pub const HEALTH_REPORTS: &str = "2023-05-01-preview";
+
+/// `Microsoft.HybridConnectivity` (multicloud connector enabled by Azure Arc: public cloud
+/// connectors, solution configurations, `generateAwsTemplate`): the newest stable version.
+pub const HYBRID_CONNECTIVITY: &str = "2024-12-01";

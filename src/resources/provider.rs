@@ -15,6 +15,7 @@ use super::caller_identity::CallerIdentityDataSource;
 use super::clients::ProviderClients;
 use super::defender_plan_set::DefenderPlanSetResource;
 use super::docs;
+use super::multicloud_connector::MulticloudConnectorResource;
 use super::provider_config;
 use super::resource_provider_registration::ResourceProviderRegistrationResource;
 use super::security_connector::SecurityConnectorResource;
@@ -52,6 +53,7 @@ impl Provider for MulticloudProvider {
             Arc::new(DefenderPlanSetResource),
             Arc::new(AwsOidcTrustResource),
             Arc::new(SecurityConnectorResource),
+            Arc::new(MulticloudConnectorResource),
         ]
     }
 
