@@ -115,8 +115,7 @@ pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, scope: Scope<'_>) -> Resu
 fn extension_at(rest: &[&str]) -> Option<usize> {
     (2..rest.len())
         .step_by(2)
-        .filter(|&i| rest[i].eq_ignore_ascii_case("providers"))
-        .last()
+        .rfind(|&i| rest[i].eq_ignore_ascii_case("providers"))
 }
 
 /// `Ns/type[/child...]`; an extension resource is typed by its own namespace.

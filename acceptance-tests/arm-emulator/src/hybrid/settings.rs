@@ -121,13 +121,11 @@ pub(crate) fn check(solution_type: &str, settings: &Map<String, Value>) -> Resul
             "periodicSync" if text != "true" && text != "false" => {
                 return Err(bad(key, format!("'{text}' is not 'true' or 'false'.")));
             }
-            "periodicSyncTime" => {
-                if !text.parse::<i64>().is_ok_and(|h| SYNC_HOURS.contains(&h)) {
-                    return Err(bad(
-                        key,
-                        format!("'{text}' is not a whole number of hours from 1 to 24."),
-                    ));
-                }
+            "periodicSyncTime" if !text.parse::<i64>().is_ok_and(|h| SYNC_HOURS.contains(&h)) => {
+                return Err(bad(
+                    key,
+                    format!("'{text}' is not a whole number of hours from 1 to 24."),
+                ));
             }
             "connectivityMethod" if !CONNECTIVITY_METHODS.contains(&text) => {
                 return Err(bad(
