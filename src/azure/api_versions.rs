@@ -23,3 +23,6 @@ pub const PRICINGS: &str = "2024-01-01";
 
 /// `Microsoft.Authorization` role assignments and role definitions.
 pub const AUTHORIZATION: &str = "2022-04-01";
+/// `Microsoft.HybridConnectivity` (multicloud connector enabled by Azure Arc: public cloud
+/// connectors, solution configurations, `generateAwsTemplate`): the newest stable version.
+pub const HYBRID_CONNECTIVITY: &str = "2024-12-01";

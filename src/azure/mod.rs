@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod credential;
 pub mod error;
+pub mod hybrid_connectivity;
 pub mod list;
 pub mod lro;
 pub mod pricings;

@@ -19,6 +19,7 @@ use super::clients::ProviderClients;
 use super::cloud_apps_aws_user::CloudAppsAwsUserResource;
 use super::defender_plan_set::DefenderPlanSetResource;
 use super::docs;
+use super::multicloud_connector::MulticloudConnectorResource;
 use super::provider_config;
 use super::resource_provider_registration::ResourceProviderRegistrationResource;
 use super::security_connector::SecurityConnectorResource;
@@ -58,6 +59,7 @@ impl Provider for MulticloudProvider {
             Arc::new(CloudAppsAwsUserResource),
             Arc::new(ClassicConnectorMigrationResource),
             Arc::new(SecurityConnectorResource),
+            Arc::new(MulticloudConnectorResource),
         ]
     }
 

@@ -77,6 +77,7 @@ impl Config {
     pub fn new(state_dir: impl Into<PathBuf>) -> Self {
         let mut behaviours = BehaviourRegistry::default();
         crate::security::register(&mut behaviours);
+        crate::hybrid::register(&mut behaviours);
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             state_dir: state_dir.into(),

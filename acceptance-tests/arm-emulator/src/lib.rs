@@ -21,6 +21,7 @@ pub mod errors;
 mod faults;
 pub mod hooks;
 mod http;
+pub mod hybrid;
 mod ids;
 mod jwt;
 mod lro;

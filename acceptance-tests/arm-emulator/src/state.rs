@@ -200,7 +200,7 @@ impl World {
                 })
                 .collect(),
             resources: BTreeMap::new(),
-            lro: HashMap::new(),
+            lro: crate::hybrid::default_lro(),
             operations: HashMap::new(),
             faults: Vec::new(),
             next_fault_id: 1,

@@ -238,6 +238,11 @@ fn dispatch(ctx: &Ctx<'_>, world: &mut World) -> Result<Resp, ArmError> {
         {
             authorization::definition(ctx, segs[5])
         }
+        [
+            "providers",
+            "microsoft.hybridconnectivity",
+            "generateawstemplate",
+        ] if req.method == Method::POST => generate_aws_template(ctx, world),
         ["providers", _, _, ..] => resources::handle(
             ctx,
             world,
@@ -249,6 +254,29 @@ fn dispatch(ctx: &Ctx<'_>, world: &mut World) -> Result<Resp, ArmError> {
         ),
         _ => Err(no_route(req)),
     }
+}
+
+/// The Arc connector's template action: a subscription-level POST, not a resource action.
+fn generate_aws_template(ctx: &Ctx<'_>, world: &World) -> Result<Resp, ArmError> {
+    let namespace = "Microsoft.HybridConnectivity";
+    let registered = world
+        .providers
+        .get(&namespace.to_ascii_lowercase())
+        .is_some_and(|p| p.state == crate::state::RegState::Registered);
+    if !registered {
+        return Err(crate::errors::missing_registration(namespace));
+    }
+    let request = ctx
+        .req
+        .json()
+        .map_err(|e| crate::errors::invalid_content(&e.to_string()))?;
+    crate::hybrid::generate_aws_template(
+        &ctx.shared.config.tenant_id,
+        &ctx.api_version,
+        world,
+        &request,
+    )
+    .map(Resp::ok)
 }
 
 /// Characters escaped when a path is put back into a `nextLink`.

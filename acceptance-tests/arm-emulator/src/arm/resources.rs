@@ -66,8 +66,8 @@ fn resolve(ctx: &Ctx<'_>, world: &World, scope: &Scope<'_>) -> Result<Resolved, 
 pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, scope: Scope<'_>) -> Result<Resp, ArmError> {
     let r = resolve(ctx, world, &scope)?;
     let rest = scope.rest;
-    let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
-    let resource_type = format!("{}/{}", r.namespace, types.join("/"));
+    let resource_type = resource_type_of(&r.namespace, rest);
+    let types: Vec<&str> = resource_type.split('/').skip(1).collect();
     if let Some(b) = ctx.shared.config.behaviours.get(&resource_type) {
         let supported = b.api_versions();
         if !supported.is_empty()
@@ -89,16 +89,7 @@ pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, scope: Scope<'_>) -> Resu
             Method::GET => list(ctx, world, &r, parent, &resource_type),
             Method::POST if rest.len() >= 3 => {
                 let action = rest[rest.len() - 1];
-                let parent_type = format!(
-                    "{}/{}",
-                    r.namespace,
-                    parent
-                        .iter()
-                        .step_by(2)
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join("/")
-                );
+                let parent_type = resource_type_of(&r.namespace, parent);
                 post_action(ctx, world, &r, parent, &parent_type, action)
             }
             _ => Err(super::method_not_allowed(ctx.req)),
@@ -129,6 +120,31 @@ pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, scope: Scope<'_>) -> Resu
     }
 }
 
+/// The index of `providers` in an extension resource path (`{parent}/providers/{Ns}/{type}/...`).
+fn extension_at(rest: &[&str]) -> Option<usize> {
+    (2..rest.len())
+        .step_by(2)
+        .rfind(|&i| rest[i].eq_ignore_ascii_case("providers"))
+}
+
+/// `Ns/type[/child...]`; an extension resource is typed by its own namespace.
+fn resource_type_of(namespace: &str, rest: &[&str]) -> String {
+    let (ns, tail) = match extension_at(rest) {
+        Some(i) if rest.len() > i + 1 => (rest[i + 1], &rest[i + 2..]),
+        _ => (namespace, rest),
+    };
+    let types: Vec<&str> = tail.iter().step_by(2).copied().collect();
+    format!("{ns}/{}", types.join("/"))
+}
+
+/// A parent path without the trailing `providers/{Ns}` of an extension scope.
+fn owner<'a>(path: &'a [&'a str]) -> &'a [&'a str] {
+    match path {
+        [head @ .., p, _] if !head.is_empty() && p.eq_ignore_ascii_case("providers") => head,
+        _ => path,
+    }
+}
+
 pub(super) fn id_of(r: &Resolved, rest: &[&str]) -> String {
     format!("{}/{}", r.prefix, rest.join("/"))
 }
@@ -148,7 +164,7 @@ fn not_found(r: &Resolved, rest: &[&str], resource_type: &str) -> ArmError {
 
 fn check_parent(world: &World, r: &Resolved, rest: &[&str]) -> Result<(), ArmError> {
     if rest.len() > 2 {
-        let parent = &rest[..rest.len() - 2];
+        let parent = owner(&rest[..rest.len() - 2]);
         if !world
             .resources
             .contains_key(&id_of(r, parent).to_ascii_lowercase())
@@ -480,21 +496,10 @@ fn list(
         }
     } else {
         let parent_id = id_of(r, parent);
-        if !world
-            .resources
-            .contains_key(&parent_id.to_ascii_lowercase())
-        {
-            let parent_type = format!(
-                "{}/{}",
-                r.namespace,
-                parent
-                    .iter()
-                    .step_by(2)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join("/")
-            );
-            return Err(not_found(r, parent, &parent_type));
+        let owner_id = id_of(r, owner(parent));
+        if !world.resources.contains_key(&owner_id.to_ascii_lowercase()) {
+            let parent_type = resource_type_of(&r.namespace, owner(parent));
+            return Err(not_found(r, owner(parent), &parent_type));
         }
         format!("{parent_id}/")
     }
