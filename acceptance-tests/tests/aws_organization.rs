@@ -198,6 +198,7 @@ fn acc_aws_organization_data_source_errors() {
 }
 
 #[test]
+#[ignore = "seeding 1,000 accounts through moto takes over 8 minutes; run with --ignored"]
 fn acc_aws_organization_data_source_1000_accounts() {
     skip_unless_acc!();
     let emulators = Emulators::start();

@@ -141,7 +141,10 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
             }
         };
         // Whatever was done is real: it is recorded, so the next plan shows only the rest.
-        finish(result, &config, diags)
+        let mut state = finish(result, &config, diags)?;
+        // The id is chosen at create (a later plan may add or drop the provider it names).
+        state.set_attr("id", prior.get("id").clone());
+        Some(state)
     }
 
     async fn delete(&self, clients: &ProviderClients, state: &Value, diags: &mut Diagnostics) {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::onboarding::Issuer;
 use crate::protocol::{AttrPath, Diagnostics, PlanContext, Value};
 
 use super::super::clients::ProviderClients;
@@ -99,7 +100,11 @@ pub(crate) async fn modify_plan(
             "cloudformation:{}",
             planned.get("stack_name").as_str().unwrap_or_default()
         )),
-        (Deployment::Iam, _) => planned.get("oidc_provider_arn").clone(),
+        // Without a role federated through Microsoft's issuer there is no such provider.
+        (Deployment::Iam, _) if config.required_providers().contains_key(&Issuer::Microsoft) => {
+            planned.get("oidc_provider_arn").clone()
+        }
+        (Deployment::Iam, _) => planned.get("account_id").clone(),
     };
     planned.set_attr("id", id);
 }
@@ -144,7 +149,7 @@ fn plan_providers(config: &TrustConfig, prior: &Value, planned: &mut Value) {
                 .iter()
                 .any(|p| p.url == url && serves(p, audiences))
         });
-    let arn_of = |issuer: crate::onboarding::Issuer| {
+    let arn_of = |issuer: Issuer| {
         let url = issuer.url(&config.tenant_id);
         match providers.iter().find(|p| p.url == url) {
             Some(p) if wanted.contains_key(&issuer) => Value::from(p.arn.as_str()),
@@ -154,13 +159,10 @@ fn plan_providers(config: &TrustConfig, prior: &Value, planned: &mut Value) {
     };
     let microsoft = match &config.oidc_provider_arn {
         Some(arn) => Value::from(arn.as_str()),
-        None => arn_of(crate::onboarding::Issuer::Microsoft),
+        None => arn_of(Issuer::Microsoft),
     };
     planned.set_attr("oidc_provider_arn", microsoft);
-    planned.set_attr(
-        "customer_oidc_provider_arn",
-        arn_of(crate::onboarding::Issuer::CustomerTenant),
-    );
+    planned.set_attr("customer_oidc_provider_arn", arn_of(Issuer::CustomerTenant));
     if unchanged {
         planned.set_attr("oidc_providers", prior.get("oidc_providers").clone());
     } else {

@@ -258,3 +258,32 @@ fn state_round_trips() {
         "every placeholder is filled"
     );
 }
+
+#[tokio::test]
+async fn a_trust_without_microsofts_issuer_still_has_an_id() {
+    // Roles that no Defender token reaches (e.g. an Arc template's service roles).
+    let mut cfg = config_for(&every_plan(), &[]);
+    let roles: Vec<Value> = cfg
+        .get("roles")
+        .as_list()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("trust").as_str() == Some("aws_service"))
+        .cloned()
+        .collect();
+    assert!(!roles.is_empty());
+    cfg.set_attr("roles", Value::list(roles));
+    let (ctx, diags) = plan(cfg.clone(), None).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(
+        ctx.planned.get("id").is_unknown(),
+        "known after apply, never null"
+    );
+    assert!(ctx.planned.get("oidc_provider_arn").is_null());
+
+    let config = trust_config(&cfg, &mut Diagnostics::new()).unwrap();
+    let state = deployed(&config).to_state(&config);
+    assert_eq!(state.get("id").as_str(), Some(ACCOUNT));
+    let (ctx, _) = plan(cfg, Some(state)).await;
+    assert_eq!(ctx.planned.get("id").as_str(), Some(ACCOUNT));
+}
