@@ -25,18 +25,18 @@ async fn poll(env: &Env, url: &str) -> (u16, Value) {
 }
 
 async fn setup(env: &Env, lro: Value) -> String {
-    env.registered("Microsoft.HybridConnectivity").await;
+    env.registered("Microsoft.HybridCompute").await;
     env.resource_group("rg").await;
     let (s, b) = env
         .admin(
             Method::PUT,
-            "/lro/Microsoft.HybridConnectivity/publicCloudConnectors",
+            "/lro/Microsoft.HybridCompute/machines",
             Some(lro),
         )
         .await;
     assert_eq!(s, 200, "{b}");
     format!(
-        "{}/resourceGroups/rg/providers/Microsoft.HybridConnectivity/publicCloudConnectors/c1?{API}",
+        "{}/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/c1?{API}",
         env.sub()
     )
 }
@@ -162,7 +162,7 @@ async fn location_operation_returns_202_then_the_result() {
     let (s, b) = poll(
         &env,
         &format!(
-            "{}/providers/Microsoft.HybridConnectivity/operationResults/nope?{API}",
+            "{}/providers/Microsoft.HybridCompute/operationResults/nope?{API}",
             env.url(&env.sub())
         ),
     )

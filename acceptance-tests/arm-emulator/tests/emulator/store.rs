@@ -85,11 +85,11 @@ async fn provider_registration_goes_through_registering() {
 #[tokio::test]
 async fn register_delay_is_configurable() {
     let env = env_with(|c| c.register_delay_polls = 3).await;
-    let p = format!("{}/providers/Microsoft.HybridConnectivity?{API}", env.sub());
+    let p = format!("{}/providers/Microsoft.HybridCompute?{API}", env.sub());
     env.call(
         Method::POST,
         &format!(
-            "{}/providers/Microsoft.HybridConnectivity/register?{API}",
+            "{}/providers/Microsoft.HybridCompute/register?{API}",
             env.sub()
         ),
         None,
@@ -175,10 +175,10 @@ async fn writes_need_a_registered_namespace_and_an_existing_group() {
 #[tokio::test]
 async fn put_get_patch_list_delete() {
     let env = env().await;
-    env.registered("Microsoft.HybridConnectivity").await;
+    env.registered("Microsoft.HybridCompute").await;
     env.resource_group("Demo-RG").await;
     let base = format!(
-        "{}/resourcegroups/demo-rg/providers/microsoft.hybridconnectivity/publicCloudConnectors",
+        "{}/resourcegroups/demo-rg/providers/microsoft.hybridcompute/machines",
         env.sub()
     );
     let path = format!("{base}/conn1?{API}");
@@ -200,7 +200,7 @@ async fn put_get_patch_list_delete() {
     let (s, created) = crate::read(resp).await;
     assert_eq!(s, 201, "{created}");
     let id = format!(
-        "{}/resourceGroups/Demo-RG/providers/Microsoft.HybridConnectivity/publicCloudConnectors/conn1",
+        "{}/resourceGroups/Demo-RG/providers/Microsoft.HybridCompute/machines/conn1",
         env.sub()
     );
     assert_eq!(
@@ -208,10 +208,7 @@ async fn put_get_patch_list_delete() {
         "canonical casing of the keywords, group and namespace"
     );
     assert_eq!(created["name"], "conn1");
-    assert_eq!(
-        created["type"],
-        "Microsoft.HybridConnectivity/publicCloudConnectors"
-    );
+    assert_eq!(created["type"], "Microsoft.HybridCompute/machines");
     assert_eq!(created["properties"]["provisioningState"], "Succeeded");
     assert_eq!(
         created["properties"]["awsCloudProfile"]["accountId"],
@@ -258,10 +255,7 @@ async fn put_get_patch_list_delete() {
         .call(Method::PUT, &child, Some(json!({"properties": {}})))
         .await;
     assert_eq!(s, 201);
-    assert_eq!(
-        b["type"],
-        "Microsoft.HybridConnectivity/publicCloudConnectors/settings"
-    );
+    assert_eq!(b["type"], "Microsoft.HybridCompute/machines/settings");
 
     // Paging: three connectors, pages of two.
     for n in ["conn2", "conn3"] {
@@ -304,7 +298,7 @@ async fn put_get_patch_list_delete() {
         .call(
             Method::GET,
             &format!(
-                "{}/providers/Microsoft.HybridConnectivity/publicCloudConnectors?{API}",
+                "{}/providers/Microsoft.HybridCompute/machines?{API}",
                 env.sub()
             ),
             None,
