@@ -530,6 +530,18 @@ fn role_names(
 
 /// IAM's rules for role names, plus Defender's rule that some names start with `MDC`.
 fn role_name(key: RoleKey, name: &str) -> Result<(), String> {
+    iam_role_name(name)?;
+    if key.requires_mdc_prefix() && !name.starts_with("MDC") {
+        return Err(format!(
+            "{name:?} must start with \"MDC\": Defender for Cloud only assumes {} roles named so",
+            key.as_str()
+        ));
+    }
+    Ok(())
+}
+
+/// IAM's rules for role names: 1 to 64 characters of letters, digits and `+=,.@_-`.
+pub fn iam_role_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > MAX_ROLE_NAME_LEN {
         return Err(format!(
             "{name:?} is {} characters; IAM role names are 1 to {MAX_ROLE_NAME_LEN}",
@@ -542,12 +554,6 @@ fn role_name(key: RoleKey, name: &str) -> Result<(), String> {
     {
         return Err(format!(
             "{name:?} has characters IAM role names do not allow; use letters, digits and +=,.@_-"
-        ));
-    }
-    if key.requires_mdc_prefix() && !name.starts_with("MDC") {
-        return Err(format!(
-            "{name:?} must start with \"MDC\": Defender for Cloud only assumes {} roles named so",
-            key.as_str()
         ));
     }
     Ok(())

@@ -90,15 +90,8 @@ fn template(
     in_stack: &BTreeSet<Issuer>,
 ) -> Result<String, StepError> {
     let values = deployed.values(&config.tenant_id, &config.roles);
-    stack_template(config, in_stack, &values).map_err(|e| StepError {
-        step: "rendering the stack template".into(),
-        error: Box::new(AwsError::MalformedPolicy {
-            operation: "render".into(),
-            code: "UnfilledPlaceholder".into(),
-            message: e.to_string(),
-            request_id: None,
-        }),
-    })
+    stack_template(config, in_stack, &values)
+        .map_err(|e| StepError::rendering("rendering the stack template", &e))
 }
 
 fn stack_step(config: &TrustConfig, what: &str, e: AwsError) -> StepError {

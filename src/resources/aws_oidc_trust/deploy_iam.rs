@@ -12,7 +12,7 @@ use super::iam::{
     StepError, creation_order, ensure_provider, read_provider, read_role, release_provider, step,
     update_provider, update_role,
 };
-use super::model::{ProviderState, RoleSpec};
+use super::model::RoleSpec;
 use super::schema::TrustConfig;
 use super::state::Deployed;
 
@@ -33,25 +33,6 @@ impl Outcome {
     }
 }
 
-/// Finds, creates or extends the providers `config` needs.
-pub(crate) async fn ensure_providers(
-    iam: &IamClient,
-    config: &TrustConfig,
-    explicit: Option<&str>,
-    into: &mut Vec<ProviderState>,
-    skip: impl Fn(Issuer) -> bool,
-) -> Result<(), StepError> {
-    for (issuer, audiences) in config.required_providers() {
-        if skip(issuer) {
-            continue;
-        }
-        let explicit = explicit.filter(|_| issuer == Issuer::Microsoft);
-        let url = issuer.url(&config.tenant_id);
-        into.push(ensure_provider(iam, &url, &audiences, explicit, config.tags()).await?);
-    }
-    Ok(())
-}
-
 /// Creates everything; on failure deletes what it created and returns the error.
 pub(crate) async fn create(
     iam: &IamClient,
@@ -61,7 +42,7 @@ pub(crate) async fn create(
 ) -> Outcome {
     let mut deployed = Deployed::empty(caller);
     let result = async {
-        ensure_providers(iam, config, explicit, &mut deployed.providers, |_| false).await?;
+        reconcile_providers(iam, config, &mut deployed, explicit).await?;
         let values = deployed.values(&config.tenant_id, &config.roles);
         for role in creation_order(&config.roles) {
             super::iam::create_role(iam, role, &values, config.tags()).await?;
@@ -81,19 +62,14 @@ pub(crate) async fn create(
             deployed.roles = config.roles.clone();
             Outcome::done(deployed)
         }
-        Err(error) => rolled_back(iam, config, deployed, error).await,
+        Err(error) => rolled_back(iam, deployed, error).await,
     }
 }
 
 /// Undoes a failed create. When the undo fails too, what is left is returned so that it lands
 /// in state (tainted) and the next apply or destroy removes it.
-async fn rolled_back(
-    iam: &IamClient,
-    config: &TrustConfig,
-    deployed: Deployed,
-    error: StepError,
-) -> Outcome {
-    match delete(iam, config, &deployed).await {
+async fn rolled_back(iam: &IamClient, deployed: Deployed, error: StepError) -> Outcome {
+    match delete(iam, &deployed).await {
         Ok(()) => Outcome {
             deployed: None,
             error: Some(error),
@@ -138,8 +114,9 @@ pub(crate) async fn read(
     }))
 }
 
-/// Brings the providers from `current` to what `config` needs; releases those no longer needed
-/// only when `release` is set (after the roles that used them are gone).
+/// Finds, creates or extends the providers `config` needs and brings those `current` already
+/// uses to its audiences. `explicit` is a configured provider for Microsoft's issuer. Providers
+/// no longer needed are left for [`release_unneeded`], once the roles that use them are gone.
 pub(crate) async fn reconcile_providers(
     iam: &IamClient,
     config: &TrustConfig,
@@ -293,11 +270,7 @@ async fn retag(
 }
 
 /// Deletes the roles (dependents first), then releases the providers.
-pub(crate) async fn delete(
-    iam: &IamClient,
-    _config: &TrustConfig,
-    deployed: &Deployed,
-) -> Result<(), StepError> {
+pub(crate) async fn delete(iam: &IamClient, deployed: &Deployed) -> Result<(), StepError> {
     for role in creation_order(&deployed.roles).into_iter().rev() {
         step(
             format!("deleting role {}", role.name),

@@ -18,6 +18,24 @@ pub(crate) struct StepError {
     pub error: Box<AwsError>,
 }
 
+impl StepError {
+    /// A template that could not be rendered (a placeholder without a value).
+    pub(crate) fn rendering(
+        step: impl Into<String>,
+        e: &crate::onboarding::OnboardingError,
+    ) -> Self {
+        StepError {
+            step: step.into(),
+            error: Box::new(AwsError::MalformedPolicy {
+                operation: "render".into(),
+                code: "UnfilledPlaceholder".into(),
+                message: e.to_string(),
+                request_id: None,
+            }),
+        }
+    }
+}
+
 pub(crate) type Step<T> = Result<T, StepError>;
 
 pub(crate) fn step<T>(what: impl Into<String>, r: Result<T, AwsError>) -> Step<T> {
@@ -200,14 +218,11 @@ pub(crate) async fn read_provider(
 }
 
 fn render(role: &RoleSpec, values: &TrustValues) -> Step<String> {
-    trust_template::render_trust_policy(&role.trust_policy, values).map_err(|e| StepError {
-        step: format!("rendering the trust policy of role {}", role.name),
-        error: Box::new(AwsError::MalformedPolicy {
-            operation: "render".into(),
-            code: "UnfilledPlaceholder".into(),
-            message: e.to_string(),
-            request_id: None,
-        }),
+    trust_template::render_trust_policy(&role.trust_policy, values).map_err(|e| {
+        StepError::rendering(
+            format!("rendering the trust policy of role {}", role.name),
+            &e,
+        )
     })
 }
 

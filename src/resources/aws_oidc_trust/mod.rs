@@ -158,7 +158,7 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
             return;
         };
         let result = match config.deployment {
-            Deployment::Iam => deploy_iam::delete(&aws.iam(), &config, &deployed).await,
+            Deployment::Iam => deploy_iam::delete(&aws.iam(), &deployed).await,
             Deployment::CloudFormation => cloudformation::delete(aws, &config, &deployed).await,
         };
         if let Err(e) = result {

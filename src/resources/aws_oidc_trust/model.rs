@@ -68,24 +68,6 @@ const TRUST_KINDS: [&str; 5] = [
     "assumed_by_role",
 ];
 
-/// IAM's role name rule.
-fn role_name_ok(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{name:?} is not a valid IAM role name: 1 to 64 letters, digits and +=,.@_- \
-             ({} characters given).",
-            name.chars().count()
-        ))
-    }
-}
-
 /// Terraform points a diagnostic inside a list of objects at the whole resource, so the detail
 /// names the element itself.
 fn role_error(
@@ -138,7 +120,7 @@ pub(crate) fn roles_from_value(value: &Value, diags: &mut Diagnostics) -> Option
             inline_policy: text("inline_policy"),
             trust_policy: required("trust_policy", diags),
         };
-        if let Err(e) = role_name_ok(&role.name) {
+        if let Err(e) = crate::onboarding::plans::iam_role_name(&role.name) {
             role_error(diags, i, "name", "Invalid role name", e);
         }
         if !role.trust.is_empty() && !TRUST_KINDS.contains(&role.trust.as_str()) {

@@ -10,7 +10,7 @@ use super::super::clients::ProviderClients;
 use super::iam::partition_of;
 use super::model::{ProviderState, providers_from_value};
 use super::schema::{DEFAULT_STACK_NAME, Deployment, TrustConfig, trust_config};
-use super::state::role_arns;
+use super::state::{Deployed, role_arns};
 
 pub(crate) async fn modify_plan(
     clients: Option<&ProviderClients>,
@@ -42,30 +42,20 @@ pub(crate) async fn modify_plan(
     planned.set_attr("stack_name", stack_name);
     if !prior.is_null() {
         // Defaults are computed, so the generic plan cannot see these switches.
+        // (A configured oidc_provider_arn is force_new, which the generic plan handles.)
         for attr in ["deployment", "stack_name"] {
-            if planned.get(attr) != prior.get(attr) {
-                plan.requires_replace.push(AttrPath::root(attr));
+            let path = AttrPath::root(attr);
+            if planned.get(attr) != prior.get(attr) && !plan.requires_replace.contains(&path) {
+                plan.requires_replace.push(path);
             }
-        }
-        if let Some(arn) = &config.oidc_provider_arn
-            && prior.get("oidc_provider_arn").as_str() != Some(arn)
-        {
-            plan.requires_replace
-                .push(AttrPath::root("oidc_provider_arn"));
         }
     }
     let replacing = !plan.requires_replace.is_empty();
     let prior = if replacing { Value::Null } else { prior };
     let planned = &mut plan.planned;
 
-    let (account, partition) = match prior.get("account_id").as_str() {
-        Some(a) => (
-            Some(a.to_owned()),
-            providers_from_value(prior.get("oidc_providers"))
-                .first()
-                .map_or("aws", |p| partition_of(&p.arn))
-                .to_owned(),
-        ),
+    let (account, partition) = match Deployed::from_state(&prior) {
+        Some(d) => (Some(d.account_id), d.partition),
         None => account_at_plan(clients).await,
     };
     match &account {
