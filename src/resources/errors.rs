@@ -17,6 +17,25 @@ pub(crate) fn azure(diags: &mut Diagnostics, summary: &str, error: &AzureError) 
     diags.error(summary, detail);
 }
 
+/// Reports an error of a write into a resource group, with the hint for the one ARM error a
+/// user can fix in the resource's own configuration.
+pub(crate) fn azure_write(diags: &mut Diagnostics, summary: &str, error: &AzureError) {
+    if let AzureError::NotFound(d) = error
+        && d.code.eq_ignore_ascii_case("ResourceGroupNotFound")
+    {
+        diags.attribute_error(
+            crate::protocol::AttrPath::root("resource_group_name"),
+            "Resource group not found",
+            format!(
+                "{error}\n\nCreate the resource group first (for example with azurerm_resource_group) \
+                 or name an existing one."
+            ),
+        );
+        return;
+    }
+    azure(diags, summary, error);
+}
+
 /// Most certificate failures in the field come from TLS-inspecting proxies.
 const TLS_HINT: &str = "\n\nThe server's TLS certificate is not trusted. If a proxy on this network \
 inspects TLS, give its CA certificate (PEM) in the provider's `azure.ca_cert_file` or ARM_CA_CERT_FILE.";

@@ -127,7 +127,7 @@ impl Resource<ProviderClients> for MulticloudConnectorResource {
         {
             Ok(r) => r,
             Err(e) => {
-                report_write_error(diags, "Cannot create the multicloud connector", &e);
+                errors::azure_write(diags, "Cannot create the multicloud connector", &e);
                 return None;
             }
         };
@@ -201,7 +201,7 @@ impl Resource<ProviderClients> for MulticloudConnectorResource {
                 .put_public_cloud_connector(&id, &model::connector_body(planned))
                 .await
         {
-            report_write_error(diags, "Cannot update the multicloud connector", &e);
+            errors::azure_write(diags, "Cannot update the multicloud connector", &e);
             return None;
         }
         let existing = match arm.solution_configurations(&id).await {
@@ -440,19 +440,4 @@ fn refreshed(
         state.set_attr(block, value);
     }
     state
-}
-
-/// Write errors, with the hint for the one ARM error a user can fix here.
-fn report_write_error(diags: &mut Diagnostics, summary: &str, error: &AzureError) {
-    if let AzureError::NotFound(d) = error
-        && d.code.eq_ignore_ascii_case("ResourceGroupNotFound")
-    {
-        diags.attribute_error(
-            AttrPath::root("resource_group_name"),
-            "Resource group not found",
-            format!("{error}\n\nCreate the resource group first or name an existing one."),
-        );
-        return;
-    }
-    errors::azure(diags, summary, error);
 }

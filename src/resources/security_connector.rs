@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::azure::security_connector::SecurityConnector;
-use crate::azure::{ArmClient, AzureError};
+use crate::azure::ArmClient;
 use crate::protocol::{
     AttrPath, Attribute, Block, Diagnostics, NestedBlock, PlanContext, Resource, Schema, Type,
     Value,
@@ -246,7 +246,7 @@ impl Resource<ProviderClients> for SecurityConnectorResource {
         match arm.put_security_connector(&id, &body).await {
             Ok(remote) => Some(state::applied(planned, &id, &remote)),
             Err(e) => {
-                report_write_error(diags, "Cannot create the security connector", &e);
+                errors::azure_write(diags, "Cannot create the security connector", &e);
                 None
             }
         }
@@ -297,7 +297,7 @@ impl Resource<ProviderClients> for SecurityConnectorResource {
         match arm.put_security_connector(&id, &body).await {
             Ok(remote) => Some(state::applied(planned, &id, &remote)),
             Err(e) => {
-                report_write_error(diags, "Cannot update the security connector", &e);
+                errors::azure_write(diags, "Cannot update the security connector", &e);
                 None
             }
         }
@@ -407,21 +407,6 @@ async fn account_is_free(
         ),
     );
     false
-}
-
-/// Write errors, with the hint for the one ARM error a user can fix here.
-fn report_write_error(diags: &mut Diagnostics, summary: &str, error: &AzureError) {
-    if let AzureError::NotFound(d) = error
-        && d.code.eq_ignore_ascii_case("ResourceGroupNotFound")
-    {
-        diags.attribute_error(
-            AttrPath::root("resource_group_name"),
-            "Resource group not found",
-            format!("{error}\n\nCreate the resource group first (for example with azurerm_resource_group) or name an existing one."),
-        );
-        return;
-    }
-    errors::azure(diags, summary, error);
 }
 
 #[cfg(test)]
