@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 
-use crate::azure::security_connector::SecurityConnector;
 use crate::azure::ArmClient;
+use crate::azure::security_connector::SecurityConnector;
 use crate::protocol::{
     AttrPath, Attribute, Block, Diagnostics, NestedBlock, PlanContext, Resource, Schema, Type,
     Value,
