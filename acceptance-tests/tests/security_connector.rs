@@ -404,3 +404,67 @@ fn acc_security_connector_status_data_source() {
     ws.write_config(&hcl);
     ws.destroy();
 }
+
+/// A plan set without `subscription_id` leaves the subscription alone, so the connector looks at
+/// it at plan time: a Defender plan its offerings need and the subscription lacks is a warning on
+/// `offerings` that says what to enable; once the subscription has it, the warning is gone. A
+/// no-op plan does not read the subscription.
+#[test]
+fn acc_security_connector_warns_about_missing_subscription_plans() {
+    skip_unless_acc!();
+    let (emulators, _arm) = start();
+    let warning = "Defender for Servers Plan 1 is not enabled";
+    let ws = TerraformWorkspace::new(&emulators, &basic(), Install::DevOverrides);
+    let first = ws.run(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let shown = format!("{}{}", first.stdout, first.stderr);
+    assert!(
+        shown.contains(warning),
+        "no warning about the plan: {shown}"
+    );
+    assert!(
+        shown.contains("offerings"),
+        "warning not on `offerings`: {shown}"
+    );
+    assert!(
+        shown.contains("VirtualMachines"),
+        "warning names no pricing: {shown}"
+    );
+    assert!(
+        shown.contains("subscription_id"),
+        "warning gives no fix: {shown}"
+    );
+
+    // Someone enables the plan in the portal (which registers Microsoft.Security).
+    emulators
+        .arm()
+        .set_provider_state("Microsoft.Security", "Registered");
+    emulators
+        .arm()
+        .set_pricing("VirtualMachines", "Standard", Some("P1"));
+    let applied = ws.apply();
+    let shown = format!("{}{}", applied.stdout, applied.stderr);
+    assert!(
+        !shown.contains(warning),
+        "warning with the plan on: {shown}"
+    );
+
+    // Plan 2 needs more than the subscription's P1.
+    ws.write_config(&updated());
+    let upgraded = ws.run(&["plan", "-no-color", "-input=false"]);
+    let shown = format!("{}{}", upgraded.stdout, upgraded.stderr);
+    assert!(
+        shown.contains("Defender for Servers Plan 2 is not enabled"),
+        "no warning for the higher plan: {shown}"
+    );
+
+    // Unchanged offerings: no pricings read.
+    ws.write_config(&basic());
+    emulators.arm().clear_requests();
+    ws.plan_expect_empty();
+    let reads = emulators.arm().requests_where(&[("method", "GET")]);
+    assert!(
+        reads.iter().all(|r| !r.path.contains("/pricings")),
+        "a no-op plan read pricings: {reads:?}"
+    );
+}

@@ -111,8 +111,6 @@ fn setting_of(p: &Pricing) -> PricingSetting {
 
 /// A subscription's pricings as the onboarding domain sees them, for plan-time checks
 /// ([`onboarding::missing_prerequisites`]).
-// For the security connector's plan-time check, which is written separately.
-#[allow(dead_code)]
 pub(crate) async fn subscription_pricings(
     arm: &ArmClient,
     subscription_id: &str,

@@ -27,6 +27,7 @@ mod resource_provider_registration;
 mod security_connector;
 mod security_connector_checks;
 mod security_connector_offerings;
+mod security_connector_prerequisites;
 mod security_connector_state;
 mod security_connector_status;
 mod validators;

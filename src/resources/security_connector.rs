@@ -13,6 +13,7 @@ use crate::protocol::{
 use super::clients::ProviderClients;
 use super::ids::SecurityConnectorId;
 use super::security_connector_checks as checks;
+use super::security_connector_prerequisites as prerequisites;
 use super::security_connector_state::{self as state, BodyError};
 use super::{errors, validators};
 
@@ -33,7 +34,12 @@ right offering fields here, so a missing role is a plan-time error that names th
 Defender for Cloud connects each AWS account once: creating a connector for an account that another \
 connector in the subscription already connects fails and names that connector. The connector is \
 available in the Azure commercial cloud only, and scans regions of the AWS public cloud only. \
-A connector that already exists must be imported.";
+A connector that already exists must be imported.\n\n\
+Some AWS plans need a Defender plan on the Azure subscription too (Defender for Servers at the same \
+sub-plan for Servers, Defender for SQL servers on machines for Databases; Owner for Arc \
+auto-provisioning). When the offerings are new or changed, the plan reads the subscription and \
+warns on `offerings` about what is missing and how to enable it; a plan set with \
+`subscription_id` enables them in the same apply.";
 
 const OFFERINGS: &str = "The connector's offerings as JSON: the `offerings` attribute of a \
 `multicloud_defender_plan_set`. Each `<role_arn:KEY>` placeholder in it is replaced by \
@@ -204,6 +210,9 @@ impl Resource<ProviderClients> for SecurityConnectorResource {
                         .retain(|p| *p != AttrPath::root("location"));
                 }
             }
+        }
+        if let Some(clients) = clients {
+            prerequisites::warn_missing(clients, plan, diags).await;
         }
     }
 
