@@ -8,7 +8,11 @@
 //! a configuration that uses only that provider, installed from a
 //! filesystem mirror; (c) `terraform plan` (refresh included) of 200 applied
 //! resources with an empty body, and the provider's peak RSS during it.
+//! With `--api-calls` it instead counts the quickstart's cloud API calls per
+//! phase against the emulated clouds (see `bench/api_calls.rs`).
 
+#[path = "bench/api_calls.rs"]
+mod api_calls;
 #[path = "bench/plan.rs"]
 mod plan;
 #[path = "bench/procfs.rs"]
@@ -52,6 +56,7 @@ struct Args {
     runs: usize,
     plan_runs: usize,
     rss_runs: usize,
+    api_calls: bool,
     reference_only: bool,
     provider: Option<PathBuf>,
     build_secs: Option<String>,
@@ -61,6 +66,10 @@ fn main() {
     let args = parse_args();
     let paths = Paths::from_env();
     paths.require_tools();
+    if args.api_calls {
+        api_calls::run(&paths);
+        return;
+    }
     let null = paths.null_provider_bin();
     paths.require(&null, "run `scripts/tools.sh`");
 
@@ -307,6 +316,7 @@ fn parse_args() -> Args {
         runs: 9,
         plan_runs: 5,
         rss_runs: 3,
+        api_calls: false,
         reference_only: false,
         provider: None,
         build_secs: None,
@@ -340,14 +350,17 @@ fn parse_args() -> Args {
             }
             "--build-secs" => args.build_secs = Some(value("--build-secs")),
             "--reference-only" => args.reference_only = true,
+            "--api-calls" => args.api_calls = true,
             "-h" | "--help" => {
                 println!(
-                    "usage: bench [--runs N] [--plan-runs N] [--rss-runs N] [--provider PATH] [--build-secs S] [--reference-only]\n\n\
+                    "usage: bench [--runs N] [--plan-runs N] [--rss-runs N] [--provider PATH] [--build-secs S] [--reference-only]\n       bench --api-calls\n\n\
                      Compares this provider with the Go null provider {NULL_PROVIDER_VERSION}.\n\
                      --runs: start-up runs per provider (default 9).\n\
                      --plan-runs: timed plans of {resources} applied resources per provider (default 5; 0 skips the scenario).\n\
                      --rss-runs: further plans with the provider's memory sampled (default 3).\n\
-                     --reference-only measures only the null provider (a check of tools and machine).",
+                     --reference-only measures only the null provider (a check of tools and machine).\n\
+                     --api-calls instead counts the quickstart's cloud API calls per phase against the emulators\n\
+                     (the provider and arm-emulator from MULTICLOUD_TARGET_DIR).",
                     resources = plan::RESOURCES,
                 );
                 std::process::exit(0);
