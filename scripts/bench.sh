@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Start-up benchmark of the provider next to the Go `null` provider, in the
-# same run on the same machine: release build time, binary size, spawn to
-# go-plugin handshake, peak RSS, and `terraform providers schema -json`.
-# Usage: scripts/bench.sh [--runs N]   (default 9; extra arguments go to the
-# bench binary, see `cargo run -p acceptance-tests --bin bench -- --help`)
-# Paste the printed table into docs/performance.md.
+# Benchmark of the provider next to the Go `null` provider, in the same run on
+# the same machine: release build time, binary size, spawn to go-plugin
+# handshake, peak RSS, `terraform providers schema -json`, and refresh + plan
+# of 200 applied resources; then the quickstart's cloud API calls per phase
+# (counted by the emulators; skip with BENCH_API_CALLS=0).
+# Usage: scripts/bench.sh [--runs N] [--plan-runs N] [--rss-runs N]
+# (arguments go to the bench binary, see
+# `cargo run -p acceptance-tests --bin bench -- --help`).
+# Paste the printed tables into docs/performance.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,9 +22,17 @@ cargo build --release -p terraform-provider-multicloud --bin terraform-provider-
 build_secs=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
 echo "    (an incremental build is fast; run \`cargo clean -p terraform-provider-multicloud --release\` first for a full one)" >&2
 
+# The driver only spawns processes and waits on them: a debug build is
+# enough and spares a release build of the harness's dependencies.
 echo "==> building the bench binary" >&2
-cargo build --release -p acceptance-tests --bin bench
+cargo build -p acceptance-tests --bin bench
 
-PROVIDER="${CARGO_TARGET_DIR:-$ROOT/target}/release/terraform-provider-multicloud"
-MULTICLOUD_TOOLS_DIR="$TOOLS_DIR" "${CARGO_TARGET_DIR:-$ROOT/target}/release/bench" \
-    --provider "$PROVIDER" --build-secs "$build_secs" "$@"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+MULTICLOUD_TOOLS_DIR="$TOOLS_DIR" "$TARGET/debug/bench" \
+    --provider "$TARGET/release/terraform-provider-multicloud" --build-secs "$build_secs" "$@"
+
+if [[ "${BENCH_API_CALLS:-1}" != 0 ]]; then
+    echo "==> quickstart API calls (debug build, emulated clouds)" >&2
+    cargo build --workspace --bins
+    MULTICLOUD_TARGET_DIR="$TARGET/debug" MULTICLOUD_TOOLS_DIR="$TOOLS_DIR" "$TARGET/debug/bench" --api-calls
+fi

@@ -1,12 +1,24 @@
-//! Start-up benchmark: this provider next to the Go `null` provider, both
-//! measured in the same run on the same machine, alternating so drift (other
-//! load, CPU frequency) hits both alike. Run through `scripts/bench.sh`.
+//! Benchmark: this provider next to the Go `null` provider, both measured in
+//! the same run on the same machine, alternating so drift (other load, CPU
+//! frequency) hits both alike. Run through `scripts/bench.sh`.
 //!
 //! Measures, per provider: (a) time from spawn to the go-plugin handshake
 //! line and the peak RSS (VmHWM) at that point, spawning the binary directly
 //! as Terraform does; (b) wall time of `terraform providers schema -json` in
 //! a configuration that uses only that provider, installed from a
-//! filesystem mirror.
+//! filesystem mirror; (c) `terraform plan` (refresh included) of 200 applied
+//! resources with an empty body, and the provider's peak RSS during it.
+//! With `--api-calls` it instead counts the quickstart's cloud API calls per
+//! phase against the emulated clouds (see `bench/api_calls.rs`).
+
+#[path = "bench/api_calls.rs"]
+mod api_calls;
+#[path = "bench/plan.rs"]
+mod plan;
+#[path = "bench/procfs.rs"]
+mod procfs;
+#[path = "bench/report.rs"]
+mod report;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -28,14 +40,23 @@ struct Subject {
     protocol: &'static str,
     source: &'static str,
     local_name: &'static str,
+    /// The resource the refresh + plan scenario declares.
+    resource_type: &'static str,
     workdir: PathBuf,
     handshake_ms: Vec<f64>,
     rss_kib: Vec<f64>,
     schema_ms: Vec<f64>,
+    plan_dir: PathBuf,
+    apply_ms: Vec<f64>,
+    plan_ms: Vec<f64>,
+    plan_rss_kib: Vec<f64>,
 }
 
 struct Args {
     runs: usize,
+    plan_runs: usize,
+    rss_runs: usize,
+    api_calls: bool,
     reference_only: bool,
     provider: Option<PathBuf>,
     build_secs: Option<String>,
@@ -45,6 +66,10 @@ fn main() {
     let args = parse_args();
     let paths = Paths::from_env();
     paths.require_tools();
+    if args.api_calls {
+        api_calls::run(&paths);
+        return;
+    }
     let null = paths.null_provider_bin();
     paths.require(&null, "run `scripts/tools.sh`");
 
@@ -73,6 +98,7 @@ fn main() {
             "6",
             "multicloud/multicloud",
             "multicloud",
+            "multicloud_defender_plan_set",
         ));
     }
     subjects.push(Subject::new(
@@ -81,6 +107,7 @@ fn main() {
         "5",
         "hashicorp/null",
         "null",
+        "null_resource",
     ));
     let version = provider_version(&paths);
     for s in subjects.iter_mut() {
@@ -105,7 +132,43 @@ fn main() {
         eprint!(".");
     }
     eprintln!();
-    report(&subjects, &args);
+    if args.plan_runs > 0 {
+        run_plans(&mut subjects, &paths, &args);
+    }
+    report::print(&subjects, &args);
+}
+
+/// The refresh + plan scenario: apply once each, then timed plans and
+/// (separately, so sampling `/proc` cannot slow the timed runs) plans with
+/// the provider's memory sampled, alternating providers run by run.
+fn run_plans(subjects: &mut [Subject], paths: &Paths, args: &Args) {
+    eprintln!(
+        "applying {} resources per provider, then {} timed and {} sampled plans, alternating",
+        plan::RESOURCES,
+        args.plan_runs,
+        args.rss_runs
+    );
+    for s in subjects.iter_mut() {
+        let (dir, ms) = plan::prepare(s, paths);
+        s.plan_dir = dir;
+        s.apply_ms.push(ms);
+    }
+    let n = subjects.len();
+    for run in 0..args.plan_runs {
+        for i in (0..n).map(|i| (i + run) % n) {
+            let ms = plan::timed_plan(&subjects[i], paths, &subjects[i].plan_dir);
+            subjects[i].plan_ms.push(ms);
+        }
+        eprint!(".");
+    }
+    for run in 0..args.rss_runs {
+        for i in (0..n).map(|i| (i + run) % n) {
+            let kib = plan::sampled_plan(&subjects[i], paths, &subjects[i].plan_dir);
+            subjects[i].plan_rss_kib.push(kib);
+        }
+        eprint!(".");
+    }
+    eprintln!();
 }
 
 impl Subject {
@@ -115,6 +178,7 @@ impl Subject {
         protocol: &'static str,
         source: &'static str,
         local_name: &'static str,
+        resource_type: &'static str,
     ) -> Self {
         Self {
             label,
@@ -122,10 +186,34 @@ impl Subject {
             protocol,
             source,
             local_name,
+            resource_type,
             workdir: PathBuf::new(),
             handshake_ms: Vec::new(),
             rss_kib: Vec::new(),
             schema_ms: Vec::new(),
+            plan_dir: PathBuf::new(),
+            apply_ms: Vec::new(),
+            plan_ms: Vec::new(),
+            plan_rss_kib: Vec::new(),
+        }
+    }
+
+    /// The `terraform` block requiring only this provider.
+    fn required_providers(&self) -> String {
+        format!(
+            "terraform {{\n  required_providers {{\n    {} = {{ source = \"{}\" }}\n  }}\n}}\n",
+            self.local_name, self.source
+        )
+    }
+
+    /// `terraform init` of one configuration directory (not measured).
+    fn init(&self, paths: &Paths, dir: &Path) {
+        let out = run_with_limit(
+            &mut self.terraform(paths, dir, &["init", "-input=false", "-no-color"]),
+            Duration::from_secs(120),
+        );
+        if !out.success() {
+            fail(&format!("terraform init for {} failed\n{out}", self.label));
         }
     }
 
@@ -150,27 +238,17 @@ impl Subject {
             null_mirror,
         };
         write(&root.join("terraform.rc"), &cli.render());
-        write(
-            &config.join("main.tf"),
-            &format!(
-                "terraform {{\n  required_providers {{\n    {} = {{ source = \"{}\" }}\n  }}\n}}\n",
-                self.local_name, self.source
-            ),
-        );
+        write(&config.join("main.tf"), &self.required_providers());
         self.workdir = root;
-        let out = run_with_limit(
-            &mut self.terraform(paths, &["init", "-input=false", "-no-color"]),
-            Duration::from_secs(120),
-        );
-        if !out.success() {
-            fail(&format!("terraform init for {} failed\n{out}", self.label));
-        }
+        self.init(paths, &config);
     }
 
-    fn terraform(&self, paths: &Paths, args: &[&str]) -> Command {
+    /// The Terraform CLI in configuration directory `dir`, with this
+    /// subject's CLI configuration and a clean environment.
+    fn terraform(&self, paths: &Paths, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(paths.terraform());
         cmd.args(args)
-            .current_dir(self.workdir.join("config"))
+            .current_dir(dir)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.workdir.join("home"))
@@ -201,7 +279,7 @@ impl Subject {
             let _ = BufReader::new(stdout).read_line(&mut line);
         }
         let elapsed = start.elapsed();
-        let rss = vm_hwm_kib(child.id());
+        let rss = procfs::vm_hwm_kib(child.id());
         let _ = child.kill();
         let _ = child.wait();
         let fields: Vec<&str> = line.trim().split('|').collect();
@@ -216,7 +294,11 @@ impl Subject {
 
     fn schema(&self, paths: &Paths) -> f64 {
         let out = run_with_limit(
-            &mut self.terraform(paths, &["providers", "schema", "-json"]),
+            &mut self.terraform(
+                paths,
+                &self.workdir.join("config"),
+                &["providers", "schema", "-json"],
+            ),
             Duration::from_secs(120),
         );
         if !out.success() || !out.stdout.contains("provider_schemas") {
@@ -229,118 +311,12 @@ impl Subject {
     }
 }
 
-/// Peak resident set size of a live process, from /proc.
-fn vm_hwm_kib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(f64::NAN)
-}
-
-fn report(subjects: &[Subject], args: &Args) {
-    println!(
-        "## Start-up benchmark ({} runs each, alternating)\n",
-        args.runs
-    );
-    println!("machine: {} CPUs, {}", nproc(), cpu_model());
-    println!("terraform: {}\n", terraform_version());
-    let mut header = String::from("| metric |");
-    let mut rule = String::from("|---|");
-    for s in subjects {
-        header.push_str(&format!(" {} median | min |", s.label));
-        rule.push_str("---:|---:|");
-    }
-    if subjects.len() == 2 {
-        header.push_str(" ratio (medians) |");
-        rule.push_str("---:|");
-    }
-    println!("{header}\n{rule}");
-    let row = |name: &str, scale: f64, pick: &dyn Fn(&Subject) -> &[f64]| {
-        let mut line = format!("| {name} |");
-        let medians: Vec<f64> = subjects.iter().map(|s| median(pick(s)) * scale).collect();
-        for (s, m) in subjects.iter().zip(&medians) {
-            line.push_str(&format!(" {m:.1} | {:.1} |", min(pick(s)) * scale));
-        }
-        if let [a, b] = medians[..] {
-            line.push_str(&format!(" {:.2}x |", a / b));
-        }
-        println!("{line}");
-    };
-    row("start to handshake (ms)", 1.0, &|s| &s.handshake_ms);
-    row("peak RSS at handshake (MiB)", 1.0 / 1024.0, &|s| &s.rss_kib);
-    row("`terraform providers schema -json` (ms)", 1.0, &|s| {
-        &s.schema_ms
-    });
-    let sizes: Vec<f64> = subjects
-        .iter()
-        .map(|s| {
-            std::fs::metadata(&s.binary)
-                .map(|m| m.len() as f64 / 1_048_576.0)
-                .unwrap_or(f64::NAN)
-        })
-        .collect();
-    let mut line = String::from("| binary size (MiB) |");
-    for size in &sizes {
-        line.push_str(&format!(" {size:.1} | |"));
-    }
-    if let [a, b] = sizes[..] {
-        line.push_str(&format!(" {:.2}x |", a / b));
-    }
-    println!("{line}");
-    if let Some(secs) = &args.build_secs {
-        println!("\n`cargo build --release` of the provider: {secs} s");
-    }
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    match s.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => s[n / 2],
-        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
-    }
-}
-
-fn min(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn nproc() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0)
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
-
-fn terraform_version() -> String {
-    let paths = Paths::from_env();
-    let out = run_with_limit(
-        Command::new(paths.terraform())
-            .arg("version")
-            .env("CHECKPOINT_DISABLE", "1"),
-        Duration::from_secs(30),
-    );
-    out.stdout.lines().next().unwrap_or("unknown").to_string()
-}
-
 fn parse_args() -> Args {
     let mut args = Args {
         runs: 9,
+        plan_runs: 5,
+        rss_runs: 3,
+        api_calls: false,
         reference_only: false,
         provider: None,
         build_secs: None,
@@ -357,14 +333,35 @@ fn parse_args() -> Args {
                     .parse()
                     .unwrap_or_else(|_| fail("--runs takes a number"));
             }
-            "--provider" => args.provider = Some(PathBuf::from(value("--provider"))),
+            "--plan-runs" => {
+                args.plan_runs = value("--plan-runs")
+                    .parse()
+                    .unwrap_or_else(|_| fail("--plan-runs takes a number"));
+            }
+            "--rss-runs" => {
+                args.rss_runs = value("--rss-runs")
+                    .parse()
+                    .unwrap_or_else(|_| fail("--rss-runs takes a number"));
+            }
+            "--provider" => {
+                // Absolute: the filesystem mirror links to it from elsewhere.
+                let path = PathBuf::from(value("--provider"));
+                args.provider = Some(std::fs::canonicalize(&path).unwrap_or(path));
+            }
             "--build-secs" => args.build_secs = Some(value("--build-secs")),
             "--reference-only" => args.reference_only = true,
+            "--api-calls" => args.api_calls = true,
             "-h" | "--help" => {
                 println!(
-                    "usage: bench [--runs N] [--provider PATH] [--build-secs S] [--reference-only]\n\n\
+                    "usage: bench [--runs N] [--plan-runs N] [--rss-runs N] [--provider PATH] [--build-secs S] [--reference-only]\n       bench --api-calls\n\n\
                      Compares this provider with the Go null provider {NULL_PROVIDER_VERSION}.\n\
-                     --reference-only measures only the null provider (a check of tools and machine)."
+                     --runs: start-up runs per provider (default 9).\n\
+                     --plan-runs: timed plans of {resources} applied resources per provider (default 5; 0 skips the scenario).\n\
+                     --rss-runs: further plans with the provider's memory sampled (default 3).\n\
+                     --reference-only measures only the null provider (a check of tools and machine).\n\
+                     --api-calls instead counts the quickstart's cloud API calls per phase against the emulators\n\
+                     (the provider and arm-emulator from MULTICLOUD_TARGET_DIR).",
+                    resources = plan::RESOURCES,
                 );
                 std::process::exit(0);
             }

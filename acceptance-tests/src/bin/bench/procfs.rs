@@ -1,0 +1,125 @@
+//! Memory of running processes, read from `/proc`: the peak resident set of
+//! one process, and the peak over the plugin processes a Terraform command
+//! starts (Terraform may start a provider more than once per command).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How often the plugin children of a running command are looked up.
+const SAMPLE_EVERY: Duration = Duration::from_millis(2);
+
+/// Peak resident set size (`VmHWM`) of a live process in KiB; NaN when the
+/// process is gone (or a zombie, which has no memory left to report).
+pub(crate) fn vm_hwm_kib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(f64::NAN)
+}
+
+/// Parent pid of a process, from `/proc/<pid>/stat` (the field after the
+/// command name, which may itself hold spaces and parentheses).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Live children of `parent`, found by scanning `/proc` (the kernel's
+/// per-task `children` lists are not always compiled in).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| parent_of(pid) == Some(parent))
+        .collect()
+}
+
+/// Outcome of [`run_sampling_children`].
+pub(crate) struct Sampled {
+    /// Exit code of the command (`None` when killed).
+    pub(crate) code: Option<i32>,
+    /// stdout and stderr, for failure messages.
+    pub(crate) output: String,
+    /// Highest `VmHWM` seen in any direct child of the command, in KiB.
+    pub(crate) peak_child_kib: f64,
+    /// How many distinct children were seen.
+    pub(crate) children_seen: usize,
+}
+
+/// Runs `cmd` to completion, polling `/proc` every couple of milliseconds
+/// for its direct children (the plugins Terraform starts) and keeping the
+/// highest `VmHWM` each reached. `VmHWM` is the kernel's own high-water
+/// mark, so a sample taken any time after a peak sees it; only growth in
+/// the last interval before a child exits can be missed. Killed after
+/// `limit`.
+pub(crate) fn run_sampling_children(cmd: &mut Command, limit: Duration) -> Sampled {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| super::fail(&format!("cannot start {cmd:?}: {e}")));
+    let pid = child.id();
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let mut peaks: BTreeMap<u32, f64> = BTreeMap::new();
+    let status = loop {
+        for c in children_of(pid) {
+            let hwm = vm_hwm_kib(c);
+            if !hwm.is_nan() {
+                let peak = peaks.entry(c).or_insert(0.0);
+                *peak = peak.max(hwm);
+            }
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if start.elapsed() > limit => {
+                let _ = child.kill();
+                break child.wait().ok();
+            }
+            Ok(None) => thread::sleep(SAMPLE_EVERY),
+            Err(_) => break None,
+        }
+    };
+    let output = format!(
+        "{}\n{}",
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default()
+    );
+    Sampled {
+        code: status.and_then(|s| s.code()),
+        output,
+        peak_child_kib: peaks.values().copied().fold(f64::NAN, f64::max),
+        children_seen: peaks.len(),
+    }
+}
