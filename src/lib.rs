@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod azure;
+pub mod fuzzing;
 pub mod http;
 pub mod onboarding;
 pub mod protocol;

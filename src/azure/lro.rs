@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Terminal states of an operation or a provisioning state, compared case-insensitively.
-fn terminal(status: &str) -> Option<Terminal> {
+pub(crate) fn terminal(status: &str) -> Option<Terminal> {
     match status.to_ascii_lowercase().as_str() {
         "succeeded" => Some(Terminal::Succeeded),
         "failed" => Some(Terminal::Failed),
@@ -25,14 +25,15 @@ fn terminal(status: &str) -> Option<Terminal> {
     }
 }
 
+/// How an operation ended.
 #[derive(Debug, PartialEq, Eq)]
-enum Terminal {
+pub(crate) enum Terminal {
     Succeeded,
     Failed,
     Canceled,
 }
 
-fn operation_error(status: &str, body: &serde_json::Value, url: &str) -> AzureError {
+pub(crate) fn operation_error(status: &str, body: &serde_json::Value, url: &str) -> AzureError {
     let error = body
         .get("error")
         .or_else(|| body.pointer("/properties/error"));
@@ -51,7 +52,7 @@ fn operation_error(status: &str, body: &serde_json::Value, url: &str) -> AzureEr
     }
 }
 
-fn provisioning_state(body: &serde_json::Value) -> Option<&str> {
+pub(crate) fn provisioning_state(body: &serde_json::Value) -> Option<&str> {
     body.pointer("/properties/provisioningState")
         .and_then(|v| v.as_str())
 }
@@ -136,7 +137,18 @@ impl ArmClient {
         loop {
             self.wait(&last, started, url).await?;
             last = self.send(Method::GET, url, None, None).await?;
-            let body = last.json().unwrap_or(serde_json::Value::Null);
+            // A status body that is not JSON (an HTML page from a proxy, a cut-off response)
+            // would otherwise read as "in progress" and be polled until the timeout.
+            let body = if last.body.iter().all(u8::is_ascii_whitespace) {
+                serde_json::Value::Null
+            } else {
+                last.json().map_err(|e| AzureError::Decode {
+                    context: format!("the status of operation {url}"),
+                    message: format!(
+                        "{e}; the operation's outcome is unknown, check it in the Azure portal"
+                    ),
+                })?
+            };
             let status = body
                 .get("status")
                 .and_then(|v| v.as_str())

@@ -19,6 +19,8 @@ pub mod request;
 pub mod security_connector;
 
 #[cfg(test)]
+mod malformed_response_tests;
+#[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod subscription_tests;
 #[cfg(test)]

@@ -138,14 +138,45 @@ impl TrustValues {
     }
 }
 
-fn canonicalise(text: &str, what: &'static str) -> Result<String, OnboardingError> {
-    serde_json::from_str::<Json>(text)
-        .map(|v| canonical_json(&v))
-        .map_err(|_| OnboardingError::Malformed {
+/// Parses a policy document: a JSON object (IAM rejects anything else).
+fn parse_policy(text: &str, what: &'static str) -> Result<Json, OnboardingError> {
+    match serde_json::from_str::<Json>(text) {
+        Ok(v @ Json::Object(_)) => Ok(v),
+        _ => Err(OnboardingError::Malformed {
             what,
             value: text.chars().take(200).collect(),
-            expected: "a JSON policy document",
-        })
+            expected: "a JSON policy document (an object)",
+        }),
+    }
+}
+
+fn canonicalise(text: &str, what: &'static str) -> Result<String, OnboardingError> {
+    parse_policy(text, what).map(|v| canonical_json(&v))
+}
+
+/// Replaces each value by its placeholder inside the document's strings (keys included), never
+/// in its structure: an account id that also appears as a bare number stays a number.
+fn templatize_strings(v: &mut Json, pairs: &[(String, String)]) {
+    let replace = |s: &str| {
+        let mut out = s.to_owned();
+        for (placeholder, value) in pairs {
+            if !value.is_empty() {
+                out = out.replace(value.as_str(), placeholder);
+            }
+        }
+        out
+    };
+    match v {
+        Json::String(s) => *s = replace(s),
+        Json::Array(items) => items.iter_mut().for_each(|i| templatize_strings(i, pairs)),
+        Json::Object(map) => {
+            for (key, mut value) in std::mem::take(map) {
+                templatize_strings(&mut value, pairs);
+                map.insert(replace(&key), value);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The placeholders (`<...>` made of lowercase letters, digits, `_` and `:`) left in `text`.
@@ -192,16 +223,12 @@ pub fn templatize_trust_policy(
     policy: &str,
     values: &TrustValues,
 ) -> Result<String, OnboardingError> {
-    let mut text = canonicalise(policy, "trust policy")?;
+    let mut doc = parse_policy(policy, "trust policy")?;
     // ARNs contain the account id, so they go first.
     let mut pairs = values.pairs();
     pairs.sort_by_key(|(_, value)| std::cmp::Reverse(value.len()));
-    for (placeholder, value) in pairs {
-        if !value.is_empty() {
-            text = text.replace(&value, &placeholder);
-        }
-    }
-    canonicalise(&text, "trust policy")
+    templatize_strings(&mut doc, &pairs);
+    Ok(canonical_json(&doc))
 }
 
 /// The role keys a template refers to with `<role_arn:KEY>`: those roles must exist first.

@@ -156,9 +156,26 @@ pub(crate) fn decode(
     what: &str,
     diags: &mut Diagnostics,
 ) -> Option<Value> {
-    decode_value(dv, ty)
-        .map_err(|e| diags.error(format!("Invalid {what} sent by Terraform"), e.to_string()))
-        .ok()
+    match decode_value(dv, ty) {
+        Ok(v) => Some(v),
+        // Terraform checks types before it calls the provider, so this is a mismatch between the
+        // schema Terraform holds and this provider's: usually a stale plugin cache.
+        Err(ProtocolError::WrongType { path, expected, .. }) if !path.steps().is_empty() => {
+            diags.attribute_error(
+                path.clone(),
+                format!("Invalid {what} sent by Terraform"),
+                format!(
+                    "`{path}`: {expected} required. Give it a value of that type; if the configuration \
+                     already does, run `terraform init -upgrade` so that Terraform uses this provider's schema."
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            diags.error(format!("Invalid {what} sent by Terraform"), e.to_string());
+            None
+        }
+    }
 }
 
 /// Encodes, recording a failure (a value not matching the schema) as an error diagnostic.

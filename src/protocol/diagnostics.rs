@@ -27,6 +27,11 @@ impl AttrPath {
         }
     }
 
+    /// A path made of `steps`, first to last (empty: the whole value).
+    pub fn from_steps(steps: Vec<PathStep>) -> Self {
+        AttrPath { steps }
+    }
+
     /// Appends an attribute (or nested block) step.
     pub fn attr(mut self, name: &str) -> Self {
         self.steps.push(PathStep::Attr(name.to_owned()));

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use super::diagnostics::AttrPath;
+
 /// Errors raised by the protocol layer.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -12,6 +14,16 @@ pub enum ProtocolError {
     /// Stored JSON state did not match the schema.
     #[error("JSON value: {0}")]
     Json(String),
+    /// A value (msgpack or JSON) did not have the type its schema gives the attribute at `path`.
+    #[error("{format} value: {}: {expected} required", shown_path(path))]
+    WrongType {
+        /// `msgpack` or `JSON`.
+        format: &'static str,
+        /// Where in the value; empty for the value itself.
+        path: AttrPath,
+        /// The type the schema asks for there.
+        expected: String,
+    },
     /// A type's JSON encoding was not understood.
     #[error("type: {0}")]
     Type(String),
@@ -27,4 +39,12 @@ pub enum ProtocolError {
     /// The gRPC server failed.
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
+}
+
+fn shown_path(path: &AttrPath) -> String {
+    if path.steps().is_empty() {
+        "value".to_owned()
+    } else {
+        path.to_string()
+    }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use super::diagnostics::{AttrPath, PathStep};
 use super::error::ProtocolError;
 use super::types::Type;
 use super::value::{Number, Value};
@@ -17,16 +18,20 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ProtocolError> {
     from_json(&json, ty, &mut Vec::new())
 }
 
-fn err(path: &[String], expected: &str) -> ProtocolError {
-    let at = if path.is_empty() {
-        "value".to_owned()
-    } else {
-        path.join("")
-    };
-    ProtocolError::Json(format!("{at}: {expected} required"))
+fn err(path: &[PathStep], expected: &str) -> ProtocolError {
+    ProtocolError::WrongType {
+        format: "JSON",
+        path: AttrPath::from_steps(path.to_vec()),
+        expected: expected.to_owned(),
+    }
 }
 
-fn from_json(json: &Json, ty: &Type, path: &mut Vec<String>) -> Result<Value, ProtocolError> {
+/// A list index as a path step; lengths never come near `i64::MAX`.
+fn index_step(i: usize) -> PathStep {
+    PathStep::Index(i64::try_from(i).unwrap_or(i64::MAX))
+}
+
+fn from_json(json: &Json, ty: &Type, path: &mut Vec<PathStep>) -> Result<Value, ProtocolError> {
     if json.is_null() {
         return Ok(Value::Null);
     }
@@ -73,7 +78,7 @@ fn from_json(json: &Json, ty: &Type, path: &mut Vec<String>) -> Result<Value, Pr
             let items = json.as_array().ok_or_else(|| err(path, "array"))?;
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                path.push(format!("[{i}]"));
+                path.push(index_step(i));
                 out.push(from_json(item, ety, path)?);
                 path.pop();
             }
@@ -88,7 +93,7 @@ fn from_json(json: &Json, ty: &Type, path: &mut Vec<String>) -> Result<Value, Pr
             let items = items.ok_or_else(|| err(path, "tuple"))?;
             let mut out = Vec::with_capacity(items.len());
             for (i, (item, ety)) in items.iter().zip(etys).enumerate() {
-                path.push(format!("[{i}]"));
+                path.push(index_step(i));
                 out.push(from_json(item, ety, path)?);
                 path.pop();
             }
@@ -98,7 +103,7 @@ fn from_json(json: &Json, ty: &Type, path: &mut Vec<String>) -> Result<Value, Pr
             let obj = json.as_object().ok_or_else(|| err(path, "object"))?;
             let mut out = BTreeMap::new();
             for (k, v) in obj {
-                path.push(format!("[{k:?}]"));
+                path.push(PathStep::Key(k.clone()));
                 out.insert(k.clone(), from_json(v, ety, path)?);
                 path.pop();
             }
@@ -108,7 +113,7 @@ fn from_json(json: &Json, ty: &Type, path: &mut Vec<String>) -> Result<Value, Pr
             let obj = json.as_object().ok_or_else(|| err(path, "object"))?;
             let mut out = BTreeMap::new();
             for (name, aty) in attrs {
-                path.push(format!(".{name}"));
+                path.push(PathStep::Attr(name.clone()));
                 let v = match obj.get(name) {
                     Some(j) => from_json(j, aty, path)?,
                     None => Value::Null,

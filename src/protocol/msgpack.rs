@@ -2,6 +2,7 @@
 //! unknowns are extension values, `dynamic` values are `[type_json, value]`,
 //! numbers are ints, floats or decimal strings, objects are maps sorted by name.
 
+use super::diagnostics::{AttrPath, PathStep};
 use super::error::ProtocolError;
 use super::types::Type;
 use super::value::{Number, Value};
@@ -25,23 +26,32 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ProtocolError> {
     reader.value(ty, &mut Vec::new())
 }
 
-fn mismatch(path: &[String], expected: &str) -> ProtocolError {
-    ProtocolError::Msgpack(format!("{}: {expected} required", display_path(path)))
+fn mismatch(path: &[PathStep], expected: &str) -> ProtocolError {
+    ProtocolError::WrongType {
+        format: "msgpack",
+        path: AttrPath::from_steps(path.to_vec()),
+        expected: expected.to_owned(),
+    }
 }
 
-fn display_path(path: &[String]) -> String {
+fn display_path(path: &[PathStep]) -> String {
     if path.is_empty() {
         "value".to_owned()
     } else {
-        path.join("")
+        AttrPath::from_steps(path.to_vec()).to_string()
     }
+}
+
+/// A list index as a path step; lengths never come near `i64::MAX`.
+fn index_step(i: usize) -> PathStep {
+    PathStep::Index(i64::try_from(i).unwrap_or(i64::MAX))
 }
 
 fn encode_into(
     value: &Value,
     ty: &Type,
     out: &mut Vec<u8>,
-    path: &mut Vec<String>,
+    path: &mut Vec<PathStep>,
 ) -> Result<(), ProtocolError> {
     match value {
         Value::Unknown => {
@@ -89,7 +99,7 @@ fn encode_into(
             };
             write_len(out, items.len(), [0x90, 0xdc, 0xdd]);
             for (i, item) in items.iter().enumerate() {
-                path.push(format!("[{i}]"));
+                path.push(index_step(i));
                 encode_into(item, ety, out, path)?;
                 path.pop();
             }
@@ -102,7 +112,7 @@ fn encode_into(
             };
             write_len(out, items.len(), [0x90, 0xdc, 0xdd]);
             for (i, (item, ety)) in items.iter().zip(etys).enumerate() {
-                path.push(format!("[{i}]"));
+                path.push(index_step(i));
                 encode_into(item, ety, out, path)?;
                 path.pop();
             }
@@ -116,7 +126,7 @@ fn encode_into(
             write_len(out, entries.len(), [0x80, 0xde, 0xdf]);
             for (k, v) in entries {
                 write_str(out, k);
-                path.push(format!("[{k:?}]"));
+                path.push(PathStep::Key(k.clone()));
                 encode_into(v, ety, out, path)?;
                 path.pop();
             }
@@ -130,7 +140,7 @@ fn encode_into(
             write_len(out, attrs.len(), [0x80, 0xde, 0xdf]);
             for (name, aty) in attrs {
                 write_str(out, name);
-                path.push(format!(".{name}"));
+                path.push(PathStep::Attr(name.clone()));
                 encode_into(value.get(name), aty, out, path)?;
                 path.pop();
             }
@@ -272,7 +282,7 @@ impl<'a> Reader<'a> {
         Ok(Some(header))
     }
 
-    fn value(&mut self, ty: &Type, path: &mut Vec<String>) -> Result<Value, ProtocolError> {
+    fn value(&mut self, ty: &Type, path: &mut Vec<PathStep>) -> Result<Value, ProtocolError> {
         if let Some((ext, len)) = self.ext_header()? {
             self.take(len)?;
             // Refinements (known prefix, not-null, bounds) are dropped: the value is
@@ -313,7 +323,7 @@ impl<'a> Reader<'a> {
                 let len = self.array_len(path)?;
                 let mut items = Vec::with_capacity(len.min(self.buf.len() - self.pos));
                 for i in 0..len {
-                    path.push(format!("[{i}]"));
+                    path.push(index_step(i));
                     items.push(self.value(ety, path)?);
                     path.pop();
                 }
@@ -329,7 +339,7 @@ impl<'a> Reader<'a> {
                 }
                 let mut items = Vec::with_capacity(etys.len());
                 for (i, ety) in etys.iter().enumerate() {
-                    path.push(format!("[{i}]"));
+                    path.push(index_step(i));
                     items.push(self.value(ety, path)?);
                     path.pop();
                 }
@@ -340,7 +350,7 @@ impl<'a> Reader<'a> {
                 let mut entries = std::collections::BTreeMap::new();
                 for _ in 0..len {
                     let key = self.key(path)?;
-                    path.push(format!("[{key:?}]"));
+                    path.push(PathStep::Key(key.clone()));
                     let v = self.value(ety, path)?;
                     path.pop();
                     entries.insert(key, v);
@@ -358,7 +368,7 @@ impl<'a> Reader<'a> {
                             display_path(path)
                         ))
                     })?;
-                    path.push(format!(".{key}"));
+                    path.push(PathStep::Attr(key.clone()));
                     let v = self.value(aty, path)?;
                     path.pop();
                     entries.insert(key, v);
@@ -371,14 +381,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn key(&mut self, path: &[String]) -> Result<String, ProtocolError> {
+    fn key(&mut self, path: &[PathStep]) -> Result<String, ProtocolError> {
         let raw = self.bytes_or_str(path)?;
         std::str::from_utf8(raw)
             .map(str::to_owned)
             .map_err(|_| mismatch(path, "UTF-8 key"))
     }
 
-    fn array_len(&mut self, path: &[String]) -> Result<usize, ProtocolError> {
+    fn array_len(&mut self, path: &[PathStep]) -> Result<usize, ProtocolError> {
         match self.byte()? {
             c @ 0x90..=0x9f => Ok(usize::from(c & 0x0f)),
             0xdc => self.sized_len(2),
@@ -387,7 +397,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn map_len(&mut self, path: &[String]) -> Result<usize, ProtocolError> {
+    fn map_len(&mut self, path: &[PathStep]) -> Result<usize, ProtocolError> {
         match self.byte()? {
             c @ 0x80..=0x8f => Ok(usize::from(c & 0x0f)),
             0xde => self.sized_len(2),
@@ -396,7 +406,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn bytes_or_str(&mut self, path: &[String]) -> Result<&'a [u8], ProtocolError> {
+    fn bytes_or_str(&mut self, path: &[PathStep]) -> Result<&'a [u8], ProtocolError> {
         let len = match self.byte()? {
             c @ 0xa0..=0xbf => usize::from(c & 0x1f),
             0xd9 | 0xc4 => self.sized_len(1)?,
@@ -407,7 +417,7 @@ impl<'a> Reader<'a> {
         self.take(len)
     }
 
-    fn number(&mut self, path: &[String]) -> Result<Number, ProtocolError> {
+    fn number(&mut self, path: &[PathStep]) -> Result<Number, ProtocolError> {
         let code = self.peek()?;
         let n = match code {
             0x00..=0x7f => {
@@ -469,7 +479,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn float(f: f64, path: &[String]) -> Result<Number, ProtocolError> {
+fn float(f: f64, path: &[PathStep]) -> Result<Number, ProtocolError> {
     if f.is_nan() {
         return Err(mismatch(path, "number (not NaN)"));
     }

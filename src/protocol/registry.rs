@@ -102,6 +102,12 @@ impl<P: Provider> Registry<P> {
         }
         let prior = (!prior.is_null()).then_some(prior);
         let mut ctx = plan::plan(&entry.schema.block, prior, config, proposed);
+        // Values unknown at validation (from other resources, data sources) may be known now:
+        // check again, and plan nothing (no cloud call) for a configuration that is invalid.
+        entry.imp.validate(config, diags);
+        if diags.has_errors() {
+            return ctx;
+        }
         let client = self.client();
         entry
             .imp

@@ -50,9 +50,21 @@ const STATUSES: [&str; 5] = [
     "CLOSED",
 ];
 
+/// Organizations' id rules: a root is `r-` and 4 to 32 characters, an OU `ou-`, 4 to 32
+/// characters (its root's), `-` and 8 to 32 more; lowercase letters and digits.
 fn is_parent_id(s: &str) -> bool {
-    let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-    (s.starts_with("r-") || s.starts_with("ou-")) && s.len() >= 6 && s.chars().all(ok)
+    let part = |p: &str, min: usize| {
+        (min..=32).contains(&p.len())
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    if let Some(rest) = s.strip_prefix("r-") {
+        return part(rest, 4);
+    }
+    match s.strip_prefix("ou-").and_then(|rest| rest.split_once('-')) {
+        Some((root, own)) => part(root, 4) && part(own, 8),
+        None => false,
+    }
 }
 
 fn ou_value(o: &OrganizationalUnit) -> Value {
@@ -164,6 +176,13 @@ impl DataSource<ProviderClients> for AwsOrganizationDataSource {
             );
         }
         if let Value::Set(items) = config.get("account_statuses") {
+            if items.is_empty() {
+                diags.attribute_error(
+                    AttrPath::root("account_statuses"),
+                    "No account status",
+                    "An empty set matches no account; name the statuses wanted, or omit `account_statuses` for all.",
+                );
+            }
             for item in items {
                 if let Some(s) = item.as_str()
                     && !STATUSES.contains(&s)

@@ -52,6 +52,13 @@ impl DataSource<ProviderClients> for CallerIdentityDataSource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Value::Set(items) = config.get("clouds") {
+            if items.is_empty() {
+                diags.attribute_error(
+                    AttrPath::root("clouds"),
+                    "No cloud to ask",
+                    "An empty set asks no cloud; name \"aws\" and/or \"azure\", or omit `clouds` to ask both.",
+                );
+            }
             for item in items {
                 if let Some(name) = item.as_str()
                     && !CLOUDS.contains(&name)

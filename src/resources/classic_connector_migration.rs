@@ -13,8 +13,9 @@ use crate::azure::classic_connector::ClassicConnector;
 use crate::protocol::{AttrPath, Attribute, Block, Diagnostics, Resource, Schema, Value};
 
 use super::clients::ProviderClients;
+use super::ids::SecurityConnectorId;
 use super::security_connector_status::connector_health_now;
-use super::{errors, validators};
+use super::{errors, validators, value_checks};
 
 /// The `multicloud_classic_connector_migration` resource.
 #[derive(Debug, Default, Clone, Copy)]
@@ -179,6 +180,30 @@ impl Resource<ProviderClients> for ClassicConnectorMigrationResource {
                 "Invalid wait_timeout",
                 detail,
             );
+        }
+        type Check = fn(&str) -> Result<(), String>;
+        let ids: [(&str, Check); 2] = [
+            ("classic_connector_id", value_checks::classic_connector_id),
+            ("security_connector_id", |id| {
+                SecurityConnectorId::parse(id).map(|_| ())
+            }),
+        ];
+        for (name, check) in ids {
+            if let Some(id) = config.get(name).as_str()
+                && let Err(detail) = check(id)
+            {
+                diags.attribute_error(AttrPath::root(name), format!("Invalid {name}"), detail);
+            }
+        }
+        for (name, what) in [
+            ("delete_aws_role_name", "role"),
+            ("delete_aws_user_name", "user"),
+        ] {
+            if let Some(n) = config.get(name).as_str()
+                && let Err(detail) = value_checks::iam_name(n, what)
+            {
+                diags.attribute_error(AttrPath::root(name), format!("Invalid {name}"), detail);
+            }
         }
         if config.get("delete_aws_role_name").as_str().is_some()
             && config.get("delete_aws_user_name").as_str().is_some()

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 
 use crate::azure::classic_connector::ClassicConnector;
-use crate::protocol::{Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
+use crate::protocol::{AttrPath, Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
 
 use super::clients::ProviderClients;
-use super::errors;
+use super::{errors, validators};
 
 /// The `multicloud_classic_connectors` data source.
 #[derive(Debug, Default, Clone, Copy)]
@@ -87,12 +87,28 @@ impl DataSource<ProviderClients> for ClassicConnectorsDataSource {
         )
     }
 
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(sub) = config.get("subscription_id").as_str()
+            && let Err(detail) = validators::guid(sub)
+        {
+            diags.attribute_error(
+                AttrPath::root("subscription_id"),
+                "Invalid subscription_id",
+                detail,
+            );
+        }
+    }
+
     async fn read(
         &self,
         clients: &ProviderClients,
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
+        self.validate(config, diags);
+        if diags.has_errors() {
+            return None;
+        }
         let arm = clients.azure(diags).await?;
         let subscription = config
             .get("subscription_id")

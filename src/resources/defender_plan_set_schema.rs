@@ -220,6 +220,17 @@ fn attr_path(issue: &InputIssue) -> Option<AttrPath> {
 /// Validates the plan set in `config`; problems become diagnostics on their attributes.
 /// `None` when the configuration is not fully known yet or is invalid.
 pub(crate) fn plan_set(config: &Value, diags: &mut Diagnostics) -> Option<PlanSet> {
+    // The domain takes whole days; a fraction would otherwise read as "not set".
+    if let Value::Number(n) = config.get("containers").get("audit_log_retention_days")
+        && n.as_i64().is_none()
+    {
+        diags.attribute_error(
+            AttrPath::root("containers").attr("audit_log_retention_days"),
+            "Value out of range",
+            format!("{n} is not a whole number of days; use a number between 1 and 3650"),
+        );
+        return None;
+    }
     let spec = spec(config)?;
     match PlanSet::new(&spec) {
         Ok(p) => Some(p),

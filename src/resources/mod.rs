@@ -31,6 +31,7 @@ mod security_connector_prerequisites;
 mod security_connector_state;
 mod security_connector_status;
 mod validators;
+mod value_checks;
 
 pub use aws_oidc_trust::AwsOidcTrustResource;
 pub use aws_onboarding_template::AwsOnboardingTemplateDataSource;

@@ -9,7 +9,7 @@ use crate::azure::hybrid_connectivity::{
 };
 use crate::protocol::{AttrPath, Diagnostics, Value};
 
-use super::validators;
+use super::{validators, value_checks};
 
 /// Solution type of the inventory solution.
 pub(crate) const INVENTORY: &str = "Microsoft.AssetManagement";
@@ -79,6 +79,20 @@ pub(crate) fn check(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
+    if let Some(rg) = config.get("resource_group_name").as_str()
+        && let Err(detail) = validators::resource_group_name(rg)
+    {
+        diags.attribute_error(
+            AttrPath::root("resource_group_name"),
+            "Invalid resource group name",
+            detail,
+        );
+    }
+    for (k, v) in config.get("tags").as_map().into_iter().flatten() {
+        if let Err(detail) = validators::azure_tag(k, v.as_str().unwrap_or_default()) {
+            diags.attribute_error(AttrPath::root("tags").key(k), "Invalid tag", detail);
+        }
+    }
     if let Some(account) = config.get("aws_account_id").as_str()
         && let Err(e) = validators::aws_account_id(account)
     {
@@ -123,7 +137,8 @@ pub(crate) fn check(config: &Value, diags: &mut Diagnostics) {
     let inventory = config.get("inventory");
     let arc = config.get("arc_onboarding");
     if inventory.is_null() && arc.is_null() {
-        diags.error(
+        diags.attribute_error(
+            AttrPath::root("inventory"),
             "No solution",
             "Add an `inventory {}` block, an `arc_onboarding {}` block, or both: a connector without a solution does nothing.",
         );
@@ -159,20 +174,19 @@ fn check_common(block: &str, value: &Value, diags: &mut Diagnostics) {
             );
         }
     }
-    if let Some(h) = value.get("sync_interval_hours").as_i64() {
-        if !SYNC_HOURS.contains(&h) {
-            diags.attribute_error(
-                AttrPath::root(block).attr("sync_interval_hours"),
-                "Sync interval out of range",
-                format!("{h} is not from 1 to 24 hours."),
-            );
-        } else if value.get("periodic_sync").as_bool() == Some(false) {
-            diags.attribute_error(
-                AttrPath::root(block).attr("sync_interval_hours"),
-                "Interval without periodic sync",
-                "sync_interval_hours only applies with periodic_sync = true; remove it or enable periodic sync.",
-            );
-        }
+    let hours = value.get("sync_interval_hours");
+    if let Err(detail) = value_checks::whole_number_in(hours, SYNC_HOURS) {
+        diags.attribute_error(
+            AttrPath::root(block).attr("sync_interval_hours"),
+            "Sync interval out of range",
+            format!("{detail} Hours between scans run from 1 to 24."),
+        );
+    } else if hours.as_i64().is_some() && value.get("periodic_sync").as_bool() == Some(false) {
+        diags.attribute_error(
+            AttrPath::root(block).attr("sync_interval_hours"),
+            "Interval without periodic sync",
+            "sync_interval_hours only applies with periodic_sync = true; remove it or enable periodic sync.",
+        );
     }
 }
 

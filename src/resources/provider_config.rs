@@ -9,7 +9,7 @@ use crate::azure::{AzureConfig, AzureEndpoints, AzureError};
 use crate::protocol::{AttrPath, Diagnostics, Value};
 use crate::secret::Secret;
 
-use super::validators;
+use super::{validators, value_checks};
 
 type Check = fn(&str) -> Result<(), String>;
 
@@ -63,13 +63,14 @@ pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
             format!("`aws.{present}` is set but `aws.{missing}` is not: set both, or neither to use the standard credential chain."),
         );
     }
-    if let Some(n) = aws.get("max_retries").as_i64()
-        && !(1..=25).contains(&n)
-    {
+    if value_checks::whole_number_in(aws.get("max_retries"), 1..=25).is_err() {
         diags.attribute_error(
             path(&["aws", "max_retries"]),
             "Invalid max_retries",
-            format!("Got {n}; set a number of attempts from 1 to 25 (default 3)."),
+            format!(
+                "Got {}; set a number of attempts from 1 to 25 (default 3).",
+                shown_number(aws.get("max_retries"))
+            ),
         );
     }
     for block in ["assume_role", "assume_role_with_web_identity"] {
@@ -80,13 +81,37 @@ pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
             diags,
         );
     }
-    if let Some(n) = aws.get("assume_role").get("duration_seconds").as_i64()
-        && !(900..=43_200).contains(&n)
-    {
+    let duration = aws.get("assume_role").get("duration_seconds");
+    if value_checks::whole_number_in(duration, 900..=43_200).is_err() {
         diags.attribute_error(
             path(&["aws", "assume_role", "duration_seconds"]),
             "Invalid role session duration",
-            format!("Got {n}; AWS accepts 900 to 43200 seconds."),
+            format!(
+                "Got {}; AWS accepts 900 to 43200 seconds.",
+                shown_number(duration)
+            ),
+        );
+    }
+    for block in ["assume_role", "assume_role_with_web_identity"] {
+        check_attr(
+            aws.get(block),
+            &["aws", block, "session_name"],
+            value_checks::sts_session_name,
+            diags,
+        );
+    }
+    check_attr(
+        aws.get("assume_role"),
+        &["aws", "assume_role", "external_id"],
+        value_checks::sts_external_id,
+        diags,
+    );
+    let web = aws.get("assume_role_with_web_identity");
+    if !web.get("web_identity_token").is_null() && !web.get("web_identity_token_file").is_null() {
+        diags.attribute_error(
+            path(&["aws", "assume_role_with_web_identity", "web_identity_token"]),
+            "Conflicting web identity token sources",
+            "Set either `web_identity_token` or `web_identity_token_file`, not both.",
         );
     }
     let endpoints = aws.get("endpoints");
@@ -97,6 +122,13 @@ pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
             validators::http_url,
             diags,
         );
+    }
+}
+
+fn shown_number(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        _ => "a value that is not a number".to_owned(),
     }
 }
 

@@ -220,6 +220,10 @@ fn role_arns(config: &Value, diags: &mut Diagnostics) -> Option<BTreeMap<RoleKey
             );
             continue;
         };
+        // A null entry gives no role: the offerings that need it report it missing.
+        if arn.is_null() {
+            continue;
+        }
         if let Some(text) = arn.as_str() {
             if let Err(detail) = commercial_role_arn(text) {
                 diags.attribute_error(at, "Invalid role ARN", detail);

@@ -235,6 +235,7 @@ pub(crate) fn trust_config(value: &Value, diags: &mut Diagnostics) -> Option<Tru
         }
     }
     let roles = super::model::roles_from_value(value.get("roles"), diags);
+    crate::resources::value_checks::check_iam_tags(value.get("tags"), diags);
     let tags: Option<BTreeMap<String, String>> = value.get("tags").as_map().map(|m| {
         m.iter()
             .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))

@@ -166,7 +166,7 @@ pub(crate) fn user_config(value: &Value, diags: &mut Diagnostics) -> Option<User
     }
     if let Some(bad) = actions
         .iter()
-        .find(|a| !a.contains(':') && a.as_str() != "*")
+        .find(|a| a.as_str() != "*" && !is_iam_action(a))
     {
         diags.attribute_error(
             AttrPath::root("actions"),
@@ -183,6 +183,12 @@ pub(crate) fn user_config(value: &Value, diags: &mut Diagnostics) -> Option<User
         Value::Null => None,
         v => Some(v.as_str()?.to_owned()),
     };
+    if let Some(path) = &secret_file
+        && let Err(detail) = crate::resources::value_checks::writable_file_path(path)
+    {
+        diags.attribute_error(AttrPath::root("secret_file"), "Invalid secret_file", detail);
+        return None;
+    }
     Some(UserConfig {
         user_name,
         policy_name,
@@ -190,6 +196,22 @@ pub(crate) fn user_config(value: &Value, diags: &mut Diagnostics) -> Option<User
         security_configuration,
         secret_file,
     })
+}
+
+/// `service:Action`: a service prefix of lowercase letters, digits and hyphens, and an action
+/// of letters and digits, where `*` and `?` are wildcards.
+fn is_iam_action(action: &str) -> bool {
+    let Some((service, name)) = action.split_once(':') else {
+        return false;
+    };
+    !service.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
 }
 
 fn valid_name(name: &str, max: usize) -> bool {
