@@ -122,6 +122,49 @@ impl Moto {
         (status, resp.text().unwrap_or_default())
     }
 
+    /// A Query-protocol call in `region` (regional services such as EC2 keep each region
+    /// apart); panics unless moto answers 2xx.
+    pub fn query_in(
+        &self,
+        service: &str,
+        region: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> String {
+        let version = match service {
+            "ec2" => "2016-11-15",
+            "iam" => "2010-05-08",
+            "sts" => "2011-06-15",
+            "cloudformation" => "2010-05-15",
+            other => panic!("no Query API version known for service {other}"),
+        };
+        let mut form: Vec<(&str, &str)> = vec![("Action", action), ("Version", version)];
+        form.extend_from_slice(params);
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIAHARNESS/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let resp = self
+            .http
+            .post(format!("{}/", self.url))
+            .header("Authorization", auth)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .unwrap_or_else(|e| panic!("moto {service} {action}: {e}"));
+        let status = resp.status().as_u16();
+        let text = resp.text().unwrap_or_default();
+        assert!(
+            (200..300).contains(&status),
+            "moto {service} {action} in {region}: {status}\n{text}"
+        );
+        text
+    }
+
     /// Adds a fault rule through the extension's admin API, e.g.
     /// `{"service": "iam", "action": "GetRole", "count": 2}`; returns the rule.
     pub fn add_fault(&self, rule: serde_json::Value) -> serde_json::Value {

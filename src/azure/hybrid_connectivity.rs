@@ -105,6 +105,73 @@ pub struct SolutionTypeSettings {
     pub solution_settings: BTreeMap<String, String>,
 }
 
+/// One AWS resource a solution configuration has synced (`InventoryResource`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryResource {
+    /// ARM id.
+    #[serde(default)]
+    pub id: String,
+    /// Name (an id the service gives the item).
+    #[serde(default)]
+    pub name: String,
+    /// What was synced.
+    #[serde(default)]
+    pub properties: InventoryProperties,
+}
+
+/// `properties` of an [`InventoryResource`].
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryProperties {
+    /// The AWS resource type (`ec2`, ...).
+    #[serde(default)]
+    pub cloud_native_type: Option<String>,
+    /// The AWS resource, normally its ARN.
+    #[serde(default)]
+    pub cloud_native_resource_id: Option<String>,
+    /// The Azure resource it is projected as.
+    #[serde(default)]
+    pub azure_resource_id: Option<String>,
+    /// Sync status (`New`, `InProgress`, `Completed`, `Failed`).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Details of the status.
+    #[serde(default)]
+    pub status_details: Option<String>,
+}
+
+/// The outcome of a connector operation (`OperationStatusResult`), as `testPermissions`
+/// answers.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationStatus {
+    /// `Succeeded`, `Failed`, `Canceled` or a service-specific value.
+    #[serde(default)]
+    pub status: String,
+    /// Why it failed.
+    #[serde(default)]
+    pub error: Option<OperationError>,
+}
+
+/// An ARM error detail, with its nested details.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationError {
+    /// Error code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// What the error is about (for `testPermissions`, the solution type).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Finer errors, such as one per missing permission.
+    #[serde(default)]
+    pub details: Vec<OperationError>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct GenerateRequest<'a> {
@@ -165,6 +232,25 @@ impl ArmClient {
     /// Deletes a solution configuration by its ARM id; already gone is success.
     pub async fn delete_solution_configuration(&self, id: &str) -> Result<(), AzureError> {
         self.delete(id, HYBRID_CONNECTIVITY).await
+    }
+
+    /// What the solution configuration `solution_id` (its ARM id) has synced.
+    pub async fn solution_inventory(
+        &self,
+        solution_id: &str,
+    ) -> Result<Vec<InventoryResource>, AzureError> {
+        let path = format!("{}/inventory", solution_id.trim_end_matches('/'));
+        self.list_all(&path, HYBRID_CONNECTIVITY).await
+    }
+
+    /// Asks the service whether it has the permissions the connector's solutions need in the
+    /// cloud account (`testPermissions`, long-running).
+    pub async fn test_connector_permissions(
+        &self,
+        connector_id: &str,
+    ) -> Result<OperationStatus, AzureError> {
+        let path = format!("{}/testPermissions", connector_id.trim_end_matches('/'));
+        self.post(&path, HYBRID_CONNECTIVITY, None::<&Json>).await
     }
 
     /// The CloudFormation template the service generates for a connector and its solutions.

@@ -30,7 +30,7 @@ const NAMESPACES: &[&str] = &[
 const IMPORT_EXAMPLE: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-arc/providers/Microsoft.HybridConnectivity/publicCloudConnectors/aws-prod";
 
 /// Splits a connector id into (subscription, resource group, name).
-fn parse_id(id: &str) -> Result<(String, String, String), String> {
+pub(crate) fn parse_id(id: &str) -> Result<(String, String, String), String> {
     let segments: Vec<&str> = id.trim_end_matches('/').split('/').collect();
     match segments.as_slice() {
         ["", subs, sub, groups, rg, providers, ns, kind, name]

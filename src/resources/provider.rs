@@ -20,6 +20,7 @@ use super::cloud_apps_aws_user::CloudAppsAwsUserResource;
 use super::defender_plan_set::DefenderPlanSetResource;
 use super::docs;
 use super::multicloud_connector::MulticloudConnectorResource;
+use super::multicloud_connector_inventory::MulticloudConnectorInventoryDataSource;
 use super::provider_config;
 use super::resource_provider_registration::ResourceProviderRegistrationResource;
 use super::security_connector::SecurityConnectorResource;
@@ -70,6 +71,7 @@ impl Provider for MulticloudProvider {
             Arc::new(SecurityConnectorStatusDataSource),
             Arc::new(ClassicConnectorsDataSource),
             Arc::new(AwsOrganizationDataSource),
+            Arc::new(MulticloudConnectorInventoryDataSource),
         ]
     }
 }

@@ -141,6 +141,9 @@ pub(crate) async fn route(shared: &Shared, req: &Req) -> Resp {
     if let Some(target) = crate::security::health::parse_path(&req.path) {
         return crate::security::health::serve(shared, req, target).await;
     }
+    if let Some(target) = crate::hybrid::actions::parse_path(&req.path) {
+        return crate::hybrid::actions::serve(shared, req, target).await;
+    }
     let (caller, api_version) = match preflight_caller(shared, req) {
         Ok(x) => x,
         Err(r) => return r,

@@ -1,8 +1,12 @@
 //! The multicloud connector enabled by Azure Arc (`Microsoft.HybridConnectivity`, api-version
 //! `2024-12-01`): public cloud connectors (long-running create, immutable account fields),
 //! their solution configurations (an extension resource on the connector) and the
-//! `generateAwsTemplate` action.
+//! `generateAwsTemplate` action; the operations that read the AWS side (`testPermissions`,
+//! the synced inventory) are in [`actions`].
 
+pub(crate) mod actions;
+mod inventory;
+mod permissions;
 mod schema;
 pub(crate) mod settings;
 pub(crate) mod template;

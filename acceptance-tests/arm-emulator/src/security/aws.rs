@@ -82,10 +82,22 @@ impl AwsClient {
         action: &str,
         params: &[(&str, &str)],
     ) -> Result<String, AwsError> {
-        let version = if service == "sts" {
-            "2011-06-15"
-        } else {
-            "2010-05-08"
+        self.call_in(service, "us-east-1", action, params).await
+    }
+
+    /// [`Self::call`] in `region` (the AWS emulator keeps regional services apart by the
+    /// credential scope's region).
+    pub(crate) async fn call_in(
+        &self,
+        service: &str,
+        region: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<String, AwsError> {
+        let version = match service {
+            "sts" => "2011-06-15",
+            "ec2" => "2016-11-15",
+            _ => "2010-05-08",
         };
         // The serializer is not Send, so it must be gone before the first await.
         let body = {
@@ -97,7 +109,18 @@ impl AwsClient {
             }
             form.finish()
         };
-        let fut = self.send(service, body);
+        let fut = self.send(service, region, hyper::Method::POST, body);
+        Self::answer(fut).await
+    }
+
+    /// A REST `GET /` of `service` (S3's ListBuckets), returning the XML body of a 2xx answer.
+    pub(crate) async fn rest_get_root(&self, service: &str) -> Result<String, AwsError> {
+        Self::answer(self.send(service, "us-east-1", hyper::Method::GET, String::new())).await
+    }
+
+    async fn answer(
+        fut: impl std::future::Future<Output = Result<(u16, String), AwsError>>,
+    ) -> Result<String, AwsError> {
         let (status, text) = tokio::time::timeout(CALL_TIMEOUT, fut)
             .await
             .map_err(|_| AwsError::Unreachable(format!("no answer within {CALL_TIMEOUT:?}")))??;
@@ -117,7 +140,13 @@ impl AwsClient {
         })
     }
 
-    async fn send(&self, service: &str, body: String) -> Result<(u16, String), AwsError> {
+    async fn send(
+        &self,
+        service: &str,
+        region: &str,
+        method: hyper::Method,
+        body: String,
+    ) -> Result<(u16, String), AwsError> {
         let unreachable = |e: &dyn std::fmt::Display| AwsError::Unreachable(e.to_string());
         let tcp = tokio::net::TcpStream::connect(&self.authority)
             .await
@@ -129,9 +158,11 @@ impl AwsClient {
             let _ = conn.await;
         });
         let auth = format!(
-            "AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+            "AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
         );
-        let req = hyper::Request::post("/")
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri("/")
             .header("Host", &self.authority)
             .header("Authorization", auth)
             .header("Content-Type", "application/x-www-form-urlencoded")

@@ -1,0 +1,199 @@
+//! `multicloud_connector_inventory` with the real Terraform CLI: a connector whose
+//! `aws_roles` are deployed by `multicloud_aws_oidc_trust` (IAM API, single account) syncs
+//! what the AWS emulator holds, counted by type and region; without the roles the connector's
+//! `testPermissions` names what is missing and nothing is synced.
+
+mod common;
+
+use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
+use common::arm_api::ArmApi;
+use serde_json::Value;
+
+const RESOURCE_GROUP: &str = "rg-arc";
+const DATA: &str = "data.multicloud_connector_inventory.prod";
+const API: &str = "2024-12-01";
+
+fn example() -> String {
+    common::example("data-sources/multicloud_connector_inventory/data-source.tf")
+}
+
+fn start() -> (Emulators, ArmApi) {
+    let emulators = Emulators::start();
+    let arm = ArmApi::new(&emulators);
+    arm.resource_group(RESOURCE_GROUP, "eastus");
+    (emulators, arm)
+}
+
+fn workspace(emulators: &Emulators, hcl: &str) -> TerraformWorkspace {
+    let ws = TerraformWorkspace::new(emulators, &common::config(hcl), Install::DevOverrides);
+    ws.set_env("TF_VAR_tenant_id", emulators.tenant_id());
+    ws
+}
+
+/// Starts one EC2 instance in `region` of the AWS emulator and returns its id.
+fn run_instance(emulators: &Emulators, region: &str) -> String {
+    let xml = emulators.moto().query_in(
+        "ec2",
+        region,
+        "RunInstances",
+        &[
+            ("ImageId", "ami-12c6146b"),
+            ("MinCount", "1"),
+            ("MaxCount", "1"),
+            ("InstanceType", "t3.micro"),
+        ],
+    );
+    let start = xml.find("<instanceId>").expect("instance id") + "<instanceId>".len();
+    let end = start + xml[start..].find('<').expect("end of id");
+    xml[start..end].to_owned()
+}
+
+/// The data source's counts as `type/region` -> count.
+fn counts(ws: &TerraformWorkspace) -> Vec<(String, i64)> {
+    let values = ws.resource_values(DATA).expect("data source in state");
+    values["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{}/{}",
+                    r["type"].as_str().unwrap_or_default(),
+                    r["region"].as_str().unwrap_or_default()
+                ),
+                r["count"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn hybrid_resources(emulators: &Emulators) -> Vec<String> {
+    emulators
+        .arm_resources()
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .filter(|id| {
+            id.to_ascii_lowercase()
+                .contains("microsoft.hybridconnectivity")
+        })
+        .collect()
+}
+
+#[test]
+fn acc_multicloud_connector_inventory_through_oidc_trust() {
+    skip_unless_acc!();
+    let (emulators, arm) = start();
+    let in_scope = run_instance(&emulators, "us-east-1");
+    let _out_of_scope = run_instance(&emulators, "ap-southeast-2");
+    let ws = workspace(&emulators, &example());
+    ws.apply();
+
+    // The trust deployed the template's roles, and the connector's service sees them.
+    let roles = emulators.moto().iam_role_names();
+    assert!(
+        roles.iter().any(|r| r == "AzureArcMultiCloudInventory"),
+        "{roles:?}"
+    );
+    let connector = ws
+        .resource_values("multicloud_connector.prod")
+        .expect("connector");
+    let id = connector["id"].as_str().expect("id").to_owned();
+    let (status, result) = arm.call("POST", &format!("{id}/testPermissions"), API, None);
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(result["status"], "Succeeded", "{result}");
+
+    // Counted by type and region, within the solution's services and regions only.
+    let found = counts(&ws);
+    assert!(
+        found.contains(&("ec2/us-east-1".to_owned(), 1)),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|(k, _)| k.contains("ap-southeast-2")),
+        "{found:?}"
+    );
+    let iam = found
+        .iter()
+        .find(|(k, _)| k == "iam/global")
+        .map(|(_, n)| *n);
+    assert!(iam.is_some_and(|n| n >= 1), "{found:?}");
+    let values = ws.resource_values(DATA).expect("data source");
+    let total: i64 = found.iter().map(|(_, n)| n).sum();
+    assert_eq!(values["total_count"].as_i64(), Some(total));
+    assert_eq!(values["aws_resource_group_name"], "aws_123456789012");
+    let outputs = ws.output_json();
+    assert_eq!(outputs["inventory"]["value"]["ec2/us-east-1"], 1);
+
+    // The inventory items point at the projection resource group and the instance's ARN.
+    let (status, solutions) = arm.call(
+        "GET",
+        &format!(
+            "{id}/providers/Microsoft.HybridConnectivity/solutionConfigurations/inventory/inventory"
+        ),
+        API,
+        None,
+    );
+    assert_eq!(status, 200, "{solutions}");
+    let ec2: Vec<&Value> = solutions["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter(|i| i["properties"]["cloudNativeType"] == "ec2")
+        .collect();
+    assert_eq!(ec2.len(), 1, "{solutions}");
+    assert_eq!(
+        ec2[0]["properties"]["cloudNativeResourceId"],
+        format!("arn:aws:ec2:us-east-1:123456789012:instance/{in_scope}")
+    );
+    assert!(
+        ec2[0]["properties"]["azureResourceId"]
+            .as_str()
+            .is_some_and(|a| a.contains("/resourceGroups/aws_123456789012/")),
+        "{}",
+        ec2[0]
+    );
+
+    ws.plan_expect_empty();
+    ws.destroy();
+    let left = hybrid_resources(&emulators);
+    assert!(left.is_empty(), "{left:?}");
+    let roles = emulators.moto().iam_role_names();
+    assert!(roles.is_empty(), "{roles:?}");
+    assert!(emulators.moto().iam_oidc_provider_arns().is_empty());
+}
+
+#[test]
+fn acc_multicloud_connector_inventory_names_missing_permissions() {
+    skip_unless_acc!();
+    let (emulators, _arm) = start();
+    run_instance(&emulators, "us-east-1");
+    // The connector alone: its template's roles were never deployed.
+    let without_trust = {
+        let start = example()
+            .find("resource \"multicloud_aws_oidc_trust\"")
+            .expect("trust");
+        let data = example().find("data \"multicloud").expect("data source");
+        let mut hcl = example();
+        hcl.replace_range(start..data, "");
+        hcl.replace("  depends_on = [multicloud_aws_oidc_trust.arc]\n", "")
+    };
+    let ws = workspace(&emulators, &without_trust.replace("\"2h\"", "\"1s\""));
+    ws.apply_expect_error(
+        r"(?s)Multicloud connector inventory not available.*IAM role AzureArcMultiCloudInventory",
+    );
+
+    // Without the check, the inventory is read as it is: nothing synced without the roles.
+    let unchecked = without_trust.replace(
+        "  wait_for_resources = true\n",
+        "  check_permissions  = false\n",
+    );
+    ws.write_config(&common::config(&unchecked));
+    ws.apply();
+    let values = ws.resource_values(DATA).expect("data source");
+    assert_eq!(values["total_count"], 0);
+    assert_eq!(values["resources"], serde_json::json!([]));
+    ws.destroy();
+    let left = hybrid_resources(&emulators);
+    assert!(left.is_empty(), "{left:?}");
+}
