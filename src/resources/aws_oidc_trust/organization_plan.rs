@@ -76,15 +76,13 @@ async fn planned_members(
     let clients = clients?;
     // Configuration problems are reported by apply, against the provider block.
     let aws = clients.aws(&mut Diagnostics::new()).await?;
-    if !org.enable_trusted_access {
-        match aws.organizations().require_stacksets_trusted_access().await {
-            Err(e @ AwsError::TrustedAccessDisabled { .. }) => {
-                trusted_access_error(diags, &e);
-                return None;
-            }
-            // Other answers (no permission to read it, say) are left to apply.
-            Err(_) | Ok(()) => {}
-        }
+    // Other answers (no permission to read it, say) are left to apply.
+    if !org.enable_trusted_access
+        && let Err(e @ AwsError::TrustedAccessDisabled { .. }) =
+            aws.organizations().require_stacksets_trusted_access().await
+    {
+        trusted_access_error(diags, &e);
+        return None;
     }
     let mut quiet = Diagnostics::new();
     let found = targets(aws, org, &mut quiet).await;
