@@ -6,6 +6,13 @@ mod deploy_iam;
 mod iam;
 mod import;
 mod model;
+mod organization;
+mod organization_plan;
+mod organization_schema;
+mod organization_template;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod organization_tests;
 mod plan;
 mod schema;
 mod stack_template;
@@ -22,6 +29,7 @@ use super::clients::ProviderClients;
 use super::errors;
 use deploy_iam::Outcome;
 use iam::StepError;
+use organization_schema::{BLOCK, OrgComputed, org_config, state_block};
 use schema::{Deployment, TrustConfig, trust_config};
 use state::Deployed;
 
@@ -55,6 +63,7 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let _ = trust_config(config, diags);
+        let _ = org_config(config, diags);
     }
 
     async fn modify_plan(
@@ -64,6 +73,7 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
         diags: &mut Diagnostics,
     ) {
         plan::modify_plan(clients, plan, diags).await;
+        organization_plan::modify_plan(clients, plan, diags).await;
     }
 
     async fn create(
@@ -73,7 +83,18 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let config = trust_config(planned, diags)?;
+        let org = org_config(planned, diags).ok()?;
         let aws = clients.aws(diags).await?;
+        // Everything the organization part needs is checked before anything is created.
+        let targets = match &org {
+            Some(org) => {
+                if !organization::preflight(aws, org, diags).await {
+                    return None;
+                }
+                Some(organization::targets(aws, org, diags).await?)
+            }
+            None => None,
+        };
         let caller = match aws.caller_identity().await {
             Ok(c) => c,
             Err(e) => {
@@ -88,7 +109,17 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
                 cloudformation::create(aws, &config, &caller, explicit).await
             }
         };
-        finish(result, &config, diags)
+        let mut state = finish(result, &config, diags)?;
+        let block = match (&org, &targets) {
+            (Some(org), Some(targets)) if !diags.has_errors() => {
+                let computed = organization::create(aws, &config, org, targets, diags).await;
+                state_block(planned.get(BLOCK), &computed)
+            }
+            (Some(_), _) => state_block(planned.get(BLOCK), &OrgComputed::default()),
+            _ => Value::Null,
+        };
+        state.set_attr(BLOCK, block);
+        Some(state)
     }
 
     async fn read(
@@ -111,8 +142,25 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
             Deployment::Iam => deploy_iam::read(&aws.iam(), &config, &prior).await,
             Deployment::CloudFormation => cloudformation::read(aws, &config, &prior).await,
         };
+        let org = org_config(current, &mut Diagnostics::new()).ok().flatten();
         match result {
-            Ok(Some(deployed)) => Some(deployed.to_state(&config)),
+            Ok(Some(deployed)) => {
+                let mut state = deployed.to_state(&config);
+                let block = match &org {
+                    None => Value::Null,
+                    Some(org) => {
+                        match organization::observe(&aws.stacksets(), &config, org).await {
+                            Ok(computed) => state_block(current.get(BLOCK), &computed),
+                            Err(e) => {
+                                report(diags, &e);
+                                current.get(BLOCK).clone()
+                            }
+                        }
+                    }
+                };
+                state.set_attr(BLOCK, block);
+                Some(state)
+            }
             Ok(None) => None,
             Err(e) => {
                 report(diags, &e);
@@ -131,7 +179,18 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
         let config = trust_config(planned, diags)?;
         let prior_config = trust_config(prior, &mut Diagnostics::new())?;
         let deployed = Deployed::from_state(prior)?;
+        let org = org_config(planned, diags).ok()?;
+        let prior_org = org_config(prior, &mut Diagnostics::new()).ok().flatten();
         let aws = clients.aws(diags).await?;
+        let targets = match &org {
+            Some(org) => {
+                if prior_org.is_none() && !organization::preflight(aws, org, diags).await {
+                    return None;
+                }
+                Some(organization::targets(aws, org, diags).await?)
+            }
+            None => None,
+        };
         let result = match config.deployment {
             Deployment::Iam => {
                 deploy_iam::update(&aws.iam(), &prior_config, &deployed, &config).await
@@ -144,6 +203,22 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
         let mut state = finish(result, &config, diags)?;
         // The id is chosen at create (a later plan may add or drop the provider it names).
         state.set_attr("id", prior.get("id").clone());
+        let block = match (&org, &targets, &prior_org) {
+            (Some(org), Some(targets), _) if !diags.has_errors() => {
+                let computed = organization::update(aws, &config, org, targets, diags).await;
+                state_block(planned.get(BLOCK), &computed)
+            }
+            (Some(_), _, _) => prior.get(BLOCK).clone(),
+            (None, _, Some(prior_org)) => match organization::delete(aws, prior_org).await {
+                Ok(()) => Value::Null,
+                Err(e) => {
+                    report(diags, &e);
+                    prior.get(BLOCK).clone()
+                }
+            },
+            (None, _, None) => Value::Null,
+        };
+        state.set_attr(BLOCK, block);
         Some(state)
     }
 
@@ -157,6 +232,13 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
         ) else {
             return;
         };
+        // Member accounts first: the management stack goes last, as it came first.
+        if let Some(org) = org_config(state, &mut Diagnostics::new()).ok().flatten()
+            && let Err(e) = organization::delete(aws, &org).await
+        {
+            report(diags, &e);
+            return;
+        }
         let result = match config.deployment {
             Deployment::Iam => deploy_iam::delete(&aws.iam(), &deployed).await,
             Deployment::CloudFormation => cloudformation::delete(aws, &config, &deployed).await,
@@ -173,6 +255,8 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let aws = clients.aws(diags).await?;
-        import::import(aws, id, diags).await
+        let mut state = import::import(aws, id, diags).await?;
+        state.set_attr(BLOCK, Value::Null);
+        Some(state)
     }
 }

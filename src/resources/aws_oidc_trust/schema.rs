@@ -47,7 +47,9 @@ reports the failing resources' events.\n\n\
 Import takes the OIDC provider's ARN (`iam`) or the stack name (`cloudformation:<stack name>`). \
 Roles are recognised by Microsoft's default names or by a trust that names the provider. \
 A trust imported by provider ARN does not own its providers (it cannot tell who created them): \
-destroying it deletes the roles and keeps the providers. A stack's own providers go with the stack.";
+destroying it deletes the roles and keeps the providers. A stack's own providers go with the stack.\n\n\
+From an AWS Organizations management account, the `organization` block also deploys the roles to \
+the member accounts with a service-managed CloudFormation StackSet.";
 
 /// The resource schema.
 pub(crate) fn schema() -> Schema {
@@ -136,7 +138,8 @@ pub(crate) fn schema() -> Schema {
             )
             .attribute(Attribute::string("stack_id").computed().description(
                 "The CloudFormation stack id (`cloudformation` only).",
-            )),
+            ))
+            .block(super::organization_schema::block()),
     )
 }
 

@@ -104,6 +104,8 @@ impl Deployed {
                 Value::list(self.providers.iter().map(ProviderState::to_value)),
             ),
             ("stack_id", Value::from(self.stack_id.clone())),
+            // The organization part is added by the resource when configured.
+            (super::organization_schema::BLOCK, Value::Null),
         ])
     }
 

@@ -1,0 +1,353 @@
+//! `multicloud_aws_oidc_trust` with an `organization {}` block, with the real Terraform CLI
+//! against moto and the project's extension (trusted access, OU targets with account filters,
+//! failed instances reported as AWS reports them): an organization of two OUs and twelve
+//! member accounts, the roles deployed to every member but the excluded one and never to the
+//! management account by the StackSet, exclusions changed, a member account whose stack fails
+//! named in the error and retried alone, trusted access off failing before anything exists,
+//! and destroy leaving no StackSet and no instance.
+
+// Test code: a failed call should fail the test with its error, which unwrap prints.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use acceptance_tests::{Emulators, TerraformWorkspace, skip_unless_acc};
+use common::trust::{TRUST, config, sorted, workspace};
+use terraform_provider_multicloud::aws::cloudformation::{CallAs, CloudFormationClient};
+use terraform_provider_multicloud::aws::{
+    AssumeRole, AwsClients, AwsConfig, AwsEndpoints, IamClient, OrganizationsClient,
+};
+use terraform_provider_multicloud::secret::Secret;
+
+const STACK_SET: &str = "MDCOnboardingStackSet";
+const STACK: &str = "defender-trust";
+const PLANS: &str = "  defender_cspm {}\n";
+
+fn aws_config(emu: &Emulators) -> AwsConfig {
+    let url = emu.moto_url().to_owned();
+    AwsConfig {
+        region: Some("us-east-1".into()),
+        access_key: Some(emu.aws_access_key_id().into()),
+        secret_key: Some(Secret::new(emu.aws_secret_access_key())),
+        endpoints: AwsEndpoints {
+            iam: Some(url.clone()),
+            sts: Some(url.clone()),
+            cloudformation: Some(url.clone()),
+            organizations: Some(url),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+struct Org {
+    rt: tokio::runtime::Runtime,
+    orgs: OrganizationsClient,
+    cfn: CloudFormationClient,
+    config: AwsConfig,
+    management: String,
+    /// Member accounts, sorted.
+    members: Vec<String>,
+}
+
+impl Org {
+    /// An organization: root > prod (6 accounts, 2 of them in prod > eu), root > dev (5),
+    /// one account at the root. Trusted access as `trusted`.
+    fn seed(emu: &Emulators, trusted: bool) -> Org {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let config = aws_config(emu);
+        let (orgs, cfn, management, members) = rt.block_on(async {
+            let aws = AwsClients::new(&config).await.unwrap();
+            let orgs = aws.organizations();
+            orgs.sdk().create_organization().send().await.unwrap();
+            if trusted {
+                orgs.enable_stacksets_trusted_access().await.unwrap();
+            }
+            let root = orgs.root().await.unwrap().id;
+            let ou = |parent: String, name: &'static str| {
+                let orgs = orgs.clone();
+                async move {
+                    let out = orgs
+                        .sdk()
+                        .create_organizational_unit()
+                        .parent_id(parent)
+                        .name(name)
+                        .send()
+                        .await
+                        .unwrap();
+                    out.organizational_unit.unwrap().id.unwrap()
+                }
+            };
+            let prod = ou(root.clone(), "prod").await;
+            let eu = ou(prod.clone(), "prod-eu").await;
+            let dev = ou(root.clone(), "dev").await;
+            let mut members = Vec::new();
+            let parents = [
+                &prod, &prod, &prod, &prod, &eu, &eu, &dev, &dev, &dev, &dev, &dev, &root,
+            ];
+            for (n, parent) in parents.into_iter().enumerate() {
+                let out = orgs
+                    .sdk()
+                    .create_account()
+                    .account_name(format!("member-{n}"))
+                    .email(format!("member-{n}@example.test"))
+                    .send()
+                    .await
+                    .unwrap();
+                let id = out.create_account_status.unwrap().account_id.unwrap();
+                if *parent != root {
+                    orgs.sdk()
+                        .move_account()
+                        .account_id(&id)
+                        .source_parent_id(&root)
+                        .destination_parent_id(parent)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+                members.push(id);
+            }
+            let management = orgs
+                .describe_organization()
+                .await
+                .unwrap()
+                .management_account_id;
+            (orgs, aws.stacksets(), management, sorted(members))
+        });
+        Org {
+            rt,
+            orgs,
+            cfn,
+            config,
+            management,
+            members,
+        }
+    }
+
+    /// Accounts with a stack instance, sorted.
+    fn instance_accounts(&self) -> Vec<String> {
+        self.rt.block_on(async {
+            let list = self
+                .cfn
+                .list_stack_instances(STACK_SET, CallAs::ManagementAccount)
+                .await
+                .unwrap();
+            sorted(list.into_iter().map(|i| i.account).collect())
+        })
+    }
+
+    fn stack_set_exists(&self) -> bool {
+        self.rt.block_on(async {
+            self.cfn
+                .describe_stack_set(STACK_SET, CallAs::ManagementAccount)
+                .await
+                .unwrap()
+                .is_some()
+        })
+    }
+
+    fn trusted(&self) -> bool {
+        self.rt
+            .block_on(self.orgs.require_stacksets_trusted_access())
+            .is_ok()
+    }
+
+    /// IAM in a member account, through the role Organizations creates in every account.
+    fn member_iam(&self, account: &str) -> IamClient {
+        let mut config = self.config.clone();
+        config.assume_role = Some(AssumeRole {
+            role_arn: format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"),
+            ..Default::default()
+        });
+        self.rt
+            .block_on(async { AwsClients::new(&config).await.unwrap().iam() })
+    }
+
+    fn member_has_role(&self, account: &str, role: &str) -> bool {
+        let iam = self.member_iam(account);
+        self.rt.block_on(iam.get_role_opt(role)).unwrap().is_some()
+    }
+}
+
+fn org_config(block: &str) -> String {
+    let extra = format!(
+        "  deployment = \"cloudformation\"\n  stack_name = \"{STACK}\"\n  organization {{\n{block}\n  }}"
+    );
+    config(PLANS, &extra)
+}
+
+fn excluding(accounts: &[&String]) -> String {
+    let list: Vec<String> = accounts.iter().map(|a| format!("\"{a}\"")).collect();
+    format!("    excluded_account_ids = [{}]", list.join(", "))
+}
+
+fn state_members(ws: &TerraformWorkspace) -> Vec<String> {
+    let state = ws.resource_values(TRUST).expect("trust in state");
+    state["organization"]["member_account_ids"]
+        .as_array()
+        .expect("member_account_ids")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn first_role(ws: &TerraformWorkspace) -> String {
+    let state = ws.resource_values(TRUST).expect("trust in state");
+    state["roles"][0]["name"].as_str().unwrap().to_owned()
+}
+
+fn without(all: &[String], out: &[&String]) -> Vec<String> {
+    all.iter().filter(|a| !out.contains(a)).cloned().collect()
+}
+
+#[test]
+fn acc_oidc_trust_organization_lifecycle() {
+    skip_unless_acc!();
+    let emu = Emulators::start();
+    let org = Org::seed(&emu, true);
+    let m = &org.members;
+    let ws = workspace(&emu, &org_config(&excluding(&[&m[0]])));
+    ws.apply();
+    ws.plan_expect_empty();
+
+    // Every member but the excluded one; never the management account (it has the stack).
+    let expected = without(m, &[&m[0]]);
+    assert_eq!(org.instance_accounts(), expected);
+    assert!(!org.instance_accounts().contains(&org.management));
+    assert_eq!(state_members(&ws), expected);
+    assert_eq!(emu.moto().cloudformation_stack_names(), [STACK]);
+    let role = first_role(&ws);
+    assert!(
+        org.member_has_role(&m[5], &role),
+        "nested OU member has the roles"
+    );
+    assert!(
+        !org.member_has_role(&m[0], &role),
+        "the excluded account has none"
+    );
+
+    // Another exclusion: one instance added, one removed, nothing else touched.
+    emu.moto().reset_calls();
+    ws.write_config(&org_config(&excluding(&[&m[1]])));
+    ws.apply();
+    ws.plan_expect_empty();
+    assert_eq!(org.instance_accounts(), without(m, &[&m[1]]));
+    assert!(org.member_has_role(&m[0], &role));
+    assert!(
+        !org.member_has_role(&m[1], &role),
+        "its stack went with the instance"
+    );
+    let moto = emu.moto();
+    assert_eq!(moto.call_count("cloudformation", "CreateStackInstances"), 1);
+    assert_eq!(moto.call_count("cloudformation", "DeleteStackInstances"), 1);
+    assert_eq!(moto.call_count("cloudformation", "UpdateStackSet"), 0);
+
+    // A role of that name already in m[1]: its stack fails; the apply names the account, the
+    // others stay in state, and once the role is gone the next apply deploys it alone.
+    let iam = org.member_iam(&m[1]);
+    org.rt.block_on(async {
+        iam.sdk()
+            .create_role()
+            .role_name(&role)
+            .assume_role_policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    ws.write_config(&org_config(""));
+    ws.apply_expect_error(&format!("account {} in us-east-1: FAILED", m[1]));
+    assert_eq!(state_members(&ws), without(m, &[&m[1]]));
+    org.rt.block_on(async {
+        iam.sdk()
+            .delete_role()
+            .role_name(&role)
+            .send()
+            .await
+            .unwrap();
+    });
+    ws.apply();
+    ws.plan_expect_empty();
+    assert_eq!(org.instance_accounts(), *m);
+    assert_eq!(state_members(&ws), *m);
+    assert!(org.member_has_role(&m[1], &role));
+
+    ws.destroy();
+    assert!(!org.stack_set_exists());
+    assert!(org.instance_accounts_after_destroy().is_empty());
+    assert!(emu.moto().cloudformation_stack_names().is_empty());
+    assert!(emu.moto().iam_role_names().is_empty());
+    assert!(!org.member_has_role(&m[2], &role));
+    let secrets = emu.secrets();
+    ws.assert_no_secrets(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+impl Org {
+    /// After destroy the StackSet is gone, so its instances are listed through a fresh name
+    /// lookup that answers empty rather than failing.
+    fn instance_accounts_after_destroy(&self) -> Vec<String> {
+        self.rt.block_on(async {
+            self.cfn
+                .list_stack_instances(STACK_SET, CallAs::ManagementAccount)
+                .await
+                .map(|l| l.into_iter().map(|i| i.account).collect())
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// The organization example, as documented, with the opt-in trusted-access fix left out or in.
+fn example(opt_in: bool) -> String {
+    let hcl = common::example("resources/multicloud_aws_oidc_trust/organization.tf");
+    let hcl = if opt_in {
+        hcl
+    } else {
+        hcl.replace("enable_trusted_access = true", "")
+    };
+    common::config(&hcl)
+}
+
+#[test]
+fn acc_oidc_trust_organization_trusted_access() {
+    skip_unless_acc!();
+    let emu = Emulators::start();
+    let org = Org::seed(&emu, false);
+    let ws = workspace(&emu, &example(false));
+    ws.set_env(
+        "TF_VAR_excluded_account_ids",
+        &format!("[\"{}\"]", org.members[3]),
+    );
+    ws.apply_expect_error(
+        "You must enable organizations access to operate a service managed stack set.*\
+         enable-aws-service-access --service-principal \
+         member.org.stacksets.cloudformation.amazonaws.com.*enable_trusted_access = true",
+    );
+    // Nothing was created: no stack, no StackSet, no role, no provider.
+    let moto = emu.moto();
+    assert!(moto.cloudformation_stack_names().is_empty());
+    assert!(!org.stack_set_exists());
+    assert!(moto.iam_role_names().is_empty());
+    assert!(moto.iam_oidc_provider_arns().is_empty());
+    assert_eq!(moto.call_count("cloudformation", "CreateStack"), 0);
+    assert_eq!(moto.call_count("cloudformation", "CreateStackSet"), 0);
+
+    // The example as documented: the resource enables trusted access and deploys.
+    ws.write_config(&example(true));
+    ws.apply();
+    ws.plan_expect_empty();
+    assert!(org.trusted());
+    let expected = without(&org.members, &[&org.members[3]]);
+    assert_eq!(org.instance_accounts(), expected);
+    let outputs = ws.output_json();
+    let listed: Vec<String> = outputs["member_account_ids"]["value"]
+        .as_array()
+        .expect("member_account_ids output")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, expected);
+    ws.destroy();
+    assert!(!org.stack_set_exists());
+    assert!(moto.cloudformation_stack_names().is_empty());
+}
