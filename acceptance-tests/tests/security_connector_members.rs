@@ -221,7 +221,7 @@ fn acc_security_connector_members_data_source() {
     ws.apply_expect_error("Member connectors missing.*aws-org has 3 member connectors");
 
     // Deleting the organization connector takes its members with it.
-    ws.write_config(&common::config(&BODY));
+    ws.write_config(&common::config(BODY));
     ws.destroy();
     let left: Vec<Value> = emulators
         .arm_resources()

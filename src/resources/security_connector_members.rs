@@ -328,7 +328,7 @@ impl DataSource<ProviderClients> for SecurityConnectorMembersDataSource {
             interval = (interval * 2).min(MAX_POLL_INTERVAL);
         };
         let members: Vec<Result<Member, AzureError>> = stream::iter(found)
-            .map(|c| with_health(&arm, c))
+            .map(|c| with_health(arm, c))
             .buffered(HEALTH_READ_CONCURRENCY)
             .collect()
             .await;
