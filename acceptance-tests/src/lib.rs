@@ -30,6 +30,7 @@ mod arm;
 mod cli_config;
 mod emulators;
 mod moto;
+mod moto_org;
 mod paths;
 mod process;
 mod secrets;
@@ -41,6 +42,7 @@ pub use arm::{ArmEmulator, ArmRequest};
 pub use cli_config::{CliConfig, Install, build_mirror};
 pub use emulators::{EmulatorOptions, Emulators, OIDC_AUDIENCE};
 pub use moto::{Moto, web_identity_token};
+pub use moto_org::{SeededAccount, SeededAccounts};
 pub use paths::{
     NULL_PROVIDER_VERSION, PROVIDER_ADDRESS, PROVIDER_NAME, PROVIDER_SOURCE, Paths,
     provider_version,

@@ -2,7 +2,8 @@
 //! extension: an organization with nested OUs is read back, the trusted-access pre-flight
 //! fails with the fix until access is enabled, and the plan set's StackSet template is
 //! deployed to every member account but the excluded ones, updated, and removed. A second
-//! scenario does the same walk and deployment at 1,000 accounts and prints the timings.
+//! scenario does the same walk and deployment at 1,000 accounts (seeded in one request through
+//! the moto extension) and prints the timings and API calls of each step.
 
 // Test code: a failed call should fail the test with its error, which unwrap prints.
 #![allow(clippy::unwrap_used)]
@@ -323,15 +324,15 @@ fn acc_aws_stackset_failed_instances_name_accounts() {
     });
 }
 
-/// 1,000 member accounts in 10 OUs (five of them nested one level): the tree walk, the
-/// StackSet deployment and its removal, with the time each takes printed.
+/// 1,000 member accounts in 10 OUs (five of them nested one level), seeded through the moto
+/// extension: the tree walk, the StackSet deployment to every account but two excluded ones,
+/// and its removal, each printed with its wall time and the API calls it made.
 #[test]
-#[ignore = "seeding 1,000 accounts through moto takes over 8 minutes; run with --ignored"]
 fn acc_aws_organization_at_1000_accounts() {
     skip_unless_acc!();
     const ACCOUNTS: usize = 1000;
     let (moto, _dir, rt) = start();
-    rt.block_on(async {
+    let (orgs, cfn, root, ous) = rt.block_on(async {
         let (orgs, cfn) = clients(moto.url()).await;
         orgs.sdk().create_organization().send().await.unwrap();
         orgs.enable_stacksets_trusted_access().await.unwrap();
@@ -343,46 +344,41 @@ fn acc_aws_organization_at_1000_accounts() {
             ous.push(top);
             ous.push(nested);
         }
-        let started = Instant::now();
-        let mut tasks = tokio::task::JoinSet::new();
-        for chunk in 0..8 {
-            let (orgs, root, ous) = (orgs.clone(), root.clone(), ous.clone());
-            tasks.spawn(async move {
-                let mut ids = Vec::new();
-                for n in (chunk..ACCOUNTS).step_by(8) {
-                    ids.push(create_account(&orgs, &root, &ous[n % ous.len()], n).await);
-                }
-                ids
-            });
-        }
-        let mut members = Vec::new();
-        while let Some(ids) = tasks.join_next().await {
-            members.extend(ids.unwrap());
-        }
-        println!("created {} accounts in {:.1?}", members.len(), started.elapsed());
+        (orgs, cfn, root, ous)
+    });
+    let started = Instant::now();
+    let parents: Vec<&str> = ous.iter().map(String::as_str).collect();
+    let members = moto.seed_accounts(ACCOUNTS, &parents).ids();
+    println!(
+        "organization scale: seeded {} accounts in {:.2} s",
+        members.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let timed = Timer::new(&moto);
 
-        let started = Instant::now();
-        let tree = orgs.tree().await.unwrap();
-        let walk = started.elapsed();
-        println!(
-            "organization tree: {} OUs, {} accounts in {walk:.2?}",
-            tree.organizational_units.len(),
-            tree.accounts.len()
-        );
-        assert_eq!(tree.accounts.len(), ACCOUNTS + 1);
-        assert_eq!(tree.organizational_units.len(), 10);
+    // moto's counters are read with a blocking client, so every step runs in its own block_on.
+    let tree = rt.block_on(orgs.tree()).unwrap();
+    timed.report("organization tree walk", ACCOUNTS);
+    assert_eq!(tree.accounts.len(), ACCOUNTS + 1);
+    assert_eq!(tree.organizational_units.len(), 10);
+    let management = &tree.organization.management_account_id;
+    assert!(
+        tree.accounts
+            .iter()
+            .all(|a| a.parent_id != root || &a.id == management)
+    );
 
-        let excluded = vec![members[0].clone(), members[1].clone()];
-        let plan = tree.shape().deployment_plan(&[], &excluded).unwrap();
-        assert_eq!(plan.member_accounts.len(), ACCOUNTS - 2);
-        let targets = StackSetTargets {
-            organizational_unit_ids: plan.organizational_unit_ids.clone(),
-            excluded_accounts: plan.excluded_accounts.clone(),
-            regions: vec![REGION.into()],
-        };
-        let spec = StackSetSpec::new(STACK_SET, stack_set_template());
-        let prefs = OperationPreferences::default();
-        let started = Instant::now();
+    let excluded = vec![members[0].clone(), members[1].clone()];
+    let plan = tree.shape().deployment_plan(&[], &excluded).unwrap();
+    assert_eq!(plan.member_accounts.len(), ACCOUNTS - 2);
+    let targets = StackSetTargets {
+        organizational_unit_ids: plan.organizational_unit_ids.clone(),
+        excluded_accounts: plan.excluded_accounts.clone(),
+        regions: vec![REGION.into()],
+    };
+    let spec = StackSetSpec::new(STACK_SET, stack_set_template());
+    let prefs = OperationPreferences::default();
+    let op = rt.block_on(async {
         cfn.create_stack_set(&spec).await.unwrap();
         let op = cfn
             .create_stack_instances(STACK_SET, &targets, &prefs, spec.call_as)
@@ -391,23 +387,28 @@ fn acc_aws_organization_at_1000_accounts() {
         cfn.wait_for_stack_set_operation(STACK_SET, &op, spec.call_as)
             .await
             .unwrap();
-        let deploy = started.elapsed();
-        let started = Instant::now();
-        let instances = cfn.list_stack_instances(STACK_SET, spec.call_as).await.unwrap();
+        op
+    });
+    timed.report("StackSet created and deployed", ACCOUNTS - 2);
+
+    let (instances, results) = rt.block_on(async {
+        let instances = cfn
+            .list_stack_instances(STACK_SET, spec.call_as)
+            .await
+            .unwrap();
         let results = cfn
             .list_stack_set_operation_results(STACK_SET, &op, spec.call_as)
             .await
             .unwrap();
-        let list = started.elapsed();
-        println!(
-            "StackSet to {} accounts: deployed in {deploy:.2?}; instances and results listed in {list:.2?}",
-            instances.len()
-        );
-        assert_eq!(instances.len(), ACCOUNTS - 2);
-        assert!(results.iter().all(|r| r.status == "SUCCEEDED"));
-        assert!(!instances.iter().any(|i| excluded.contains(&i.account)));
+        (instances, results)
+    });
+    timed.report("instances and operation results listed", instances.len());
+    assert_eq!(instances.len(), ACCOUNTS - 2);
+    assert_eq!(results.len(), ACCOUNTS - 2);
+    assert!(results.iter().all(|r| r.status == "SUCCEEDED"));
+    assert!(!instances.iter().any(|i| excluded.contains(&i.account)));
 
-        let started = Instant::now();
+    rt.block_on(async {
         let op = cfn
             .delete_stack_instances(STACK_SET, &targets, false, &prefs, spec.call_as)
             .await
@@ -416,7 +417,45 @@ fn acc_aws_organization_at_1000_accounts() {
             .await
             .unwrap();
         cfn.delete_stack_set(STACK_SET, spec.call_as).await.unwrap();
-        println!("instances and StackSet deleted in {:.2?}", started.elapsed());
-        assert!(cfn.describe_stack_set(STACK_SET, spec.call_as).await.unwrap().is_none());
     });
+    timed.report("instances and StackSet deleted", ACCOUNTS - 2);
+    let gone = rt
+        .block_on(cfn.describe_stack_set(STACK_SET, spec.call_as))
+        .unwrap();
+    assert!(gone.is_none());
+}
+
+/// Wall time and moto's call counts since the previous report.
+struct Timer<'a> {
+    moto: &'a Moto,
+    since: std::cell::Cell<Instant>,
+}
+
+impl<'a> Timer<'a> {
+    fn new(moto: &'a Moto) -> Self {
+        moto.reset_calls();
+        Self {
+            moto,
+            since: std::cell::Cell::new(Instant::now()),
+        }
+    }
+
+    /// Prints what the step named `what` over `accounts` accounts took, then restarts.
+    fn report(&self, what: &str, accounts: usize) {
+        let wall = self.since.get().elapsed();
+        let calls = self.moto.calls();
+        let calls: std::collections::BTreeMap<&str, u64> = calls
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_u64()?)))
+            .collect();
+        let total: u64 = calls.values().sum();
+        println!(
+            "organization scale: {what} ({accounts} accounts): {:.2} s wall, {total} API calls {calls:?}",
+            wall.as_secs_f64()
+        );
+        self.moto.reset_calls();
+        self.since.set(Instant::now());
+    }
 }

@@ -347,6 +347,7 @@ fn acc_moto_ext_self_check_passes() {
         "cfn_stacksets",
         "sts_web_identity",
         "faults",
+        "org_scale",
     ] {
         assert!(patches.iter().any(|x| x == p), "{p} missing from {report}");
     }
@@ -357,4 +358,101 @@ fn acc_moto_ext_self_check_passes() {
         &[("PolicyArn", "arn:aws:iam::aws:policy/SecurityAudit")],
     );
     assert_eq!(status, 200, "{body}");
+}
+
+/// Organizations through its JSON protocol: `(status, body)` of `action` with `body`.
+fn organizations(moto: &Moto, action: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let resp = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http client")
+        .post(format!("{}/", moto.url()))
+        .header("X-Amz-Target", format!("AWSOrganizationsV20161128.{action}"))
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIATEST/20260101/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(body.to_string())
+        .send()
+        .expect("organizations call");
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(serde_json::Value::Null))
+}
+
+#[test]
+fn acc_moto_ext_organization_seeding() {
+    skip_unless_acc!();
+    let (moto, _dir) = start();
+    let http = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http client");
+    let seed = |body: serde_json::Value| {
+        let resp = http
+            .post(format!("{}/_mcloud/organizations/accounts", moto.url()))
+            .json(&body)
+            .send()
+            .expect("seed call");
+        (resp.status().as_u16(), resp.text().unwrap_or_default())
+    };
+    let (status, text) = seed(json!({"count": 2}));
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("CreateOrganization first"), "{text}");
+
+    let (status, org) = organizations(&moto, "CreateOrganization", json!({"FeatureSet": "ALL"}));
+    assert_eq!(status, 200, "{org}");
+    let (_, roots) = organizations(&moto, "ListRoots", json!({}));
+    let root = roots["Roots"][0]["Id"]
+        .as_str()
+        .expect("root id")
+        .to_owned();
+    let (_, ou) = organizations(
+        &moto,
+        "CreateOrganizationalUnit",
+        json!({"ParentId": root, "Name": "workloads"}),
+    );
+    let ou = ou["OrganizationalUnit"]["Id"]
+        .as_str()
+        .expect("OU id")
+        .to_owned();
+
+    let seeded = moto.seed_accounts(3, &[&root, &ou]);
+    assert_eq!(seeded.root_id, root);
+    assert_eq!(seeded.management_account_id, moto.account_id());
+    let parents: Vec<&str> = seeded
+        .accounts
+        .iter()
+        .map(|a| a.parent_id.as_str())
+        .collect();
+    assert_eq!(parents, [&root, &ou, &root], "round-robin over the parents");
+    assert_eq!(seeded.accounts[1].name, "member-1");
+    // Seeded accounts are ordinary members: listed under their parent, described by id.
+    let (_, listed) = organizations(&moto, "ListAccountsForParent", json!({"ParentId": ou}));
+    assert_eq!(
+        listed["Accounts"][0]["Id"],
+        seeded.accounts[1].id.as_str(),
+        "{listed}"
+    );
+    let (status, described) = organizations(
+        &moto,
+        "DescribeAccount",
+        json!({"AccountId": seeded.accounts[0].id}),
+    );
+    assert_eq!(status, 200, "{described}");
+    assert_eq!(described["Account"]["Email"], "member-0@example.test");
+
+    // Bad requests name the problem.
+    for (body, needle) in [
+        (json!({"count": 0}), "must be an integer from 1"),
+        (
+            json!({"count": 1, "parent_ids": ["ou-nope-12345678"]}),
+            "no such parent",
+        ),
+        (json!({"count": 1, "name_prefix": ""}), "name_prefix"),
+    ] {
+        let (status, text) = seed(body);
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
 }

@@ -24,6 +24,7 @@ use super::multicloud_connector_inventory::MulticloudConnectorInventoryDataSourc
 use super::provider_config;
 use super::resource_provider_registration::ResourceProviderRegistrationResource;
 use super::security_connector::SecurityConnectorResource;
+use super::security_connector_members::SecurityConnectorMembersDataSource;
 use super::security_connector_status::SecurityConnectorStatusDataSource;
 
 /// The `multicloud` Terraform provider.
@@ -69,6 +70,7 @@ impl Provider for MulticloudProvider {
             Arc::new(CallerIdentityDataSource),
             Arc::new(AwsOnboardingTemplateDataSource),
             Arc::new(SecurityConnectorStatusDataSource),
+            Arc::new(SecurityConnectorMembersDataSource),
             Arc::new(ClassicConnectorsDataSource),
             Arc::new(AwsOrganizationDataSource),
             Arc::new(MulticloudConnectorInventoryDataSource),

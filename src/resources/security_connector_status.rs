@@ -362,6 +362,24 @@ pub(crate) async fn connector_health_now(
     Ok(Some((health.status, health.healthy, problems)))
 }
 
+/// A connector's health from its reports alone (the caller knows the connector exists): its
+/// status, whether it is healthy, and the unhealthy reports' issues, one per line.
+pub(crate) async fn connector_health_reported(
+    arm: &crate::azure::ArmClient,
+    connector_id: &str,
+) -> Result<(String, bool, String), crate::azure::AzureError> {
+    let Ok(id) = SecurityConnectorId::parse(connector_id) else {
+        return Ok((
+            NOT_REPORTED.to_owned(),
+            false,
+            format!("{connector_id:?} is not a security connector id."),
+        ));
+    };
+    let health = Health::summarize(&id, arm.connector_health_reports(connector_id).await?);
+    let problems = health.problems();
+    Ok((health.status, health.healthy, problems))
+}
+
 #[cfg(test)]
 #[path = "security_connector_status_tests.rs"]
 mod tests;

@@ -145,6 +145,7 @@ async fn handle(
     let lower = req.path.to_ascii_lowercase();
     if lower.starts_with(crate::admin::PREFIX) {
         if lower.starts_with(crate::security::health::ADMIN_PREFIX) && req.method == Method::GET {
+            crate::security::members::sync(&shared).await;
             let resp = crate::security::health::serve_admin(&shared, &req).await;
             return Ok(render(&req.headers, resp));
         }

@@ -156,6 +156,9 @@ pub(crate) struct World {
     /// Built-in role names per lower-case client id, where the admin API set them; every other
     /// client is Owner of the subscription.
     pub(crate) roles: BTreeMap<String, Vec<String>>,
+    /// Member connectors the emulated Defender created itself: lower-case member id ->
+    /// lower-case id of its organization connector.
+    pub(crate) auto_members: BTreeMap<String, String>,
 }
 
 /// Largest page a collection GET returns unless the admin API sets another size.
@@ -210,6 +213,7 @@ impl World {
             aws_endpoint: config.aws_endpoint.clone(),
             health: HashMap::new(),
             roles: BTreeMap::new(),
+            auto_members: BTreeMap::new(),
         }
     }
 

@@ -16,6 +16,7 @@ Admin API (JSON; never reaches moto):
   GET    /_mcloud/calls   -> {"iam:CreateRole": 3, ...} (every call, faulted ones included)
   DELETE /_mcloud/calls   -> resets the counters
   GET    /_mcloud/self-check -> the extension's self-check report
+Other modules add JSON endpoints under /_mcloud/ through ADMIN_ROUTES.
 """
 
 import io
@@ -31,6 +32,9 @@ import moto.server
 ADMIN_PREFIX = "/_mcloud/"
 _QUERY_VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15", "cloudformation": "2010-05-15"}
 _original_dispatcher = moto.server.DomainDispatcherApplication
+# (method, path after /_mcloud/) -> handler(parsed JSON body) -> JSON-able result;
+# a ValueError or TypeError from the handler answers 400 with its message.
+ADMIN_ROUTES = {}
 
 
 def request_identity(environ):
@@ -166,6 +170,10 @@ class FaultInjector:
                 import mcloud_moto_ext
 
                 result = mcloud_moto_ext.self_check()
+            elif (method, what) in ADMIN_ROUTES:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                body = environ["wsgi.input"].read(length) if length else b""
+                result = ADMIN_ROUTES[(method, what)](json.loads(body or b"null"))
             else:
                 return self._reply(start_response, 404, {"error": f"no admin endpoint {method} /_mcloud/{what}"})
         except (ValueError, TypeError) as e:

@@ -138,6 +138,9 @@ pub(crate) fn unsupported_api_version(
 
 /// Serves an ARM request.
 pub(crate) async fn route(shared: &Shared, req: &Req) -> Resp {
+    if req.method == Method::GET && crate::security::members::concerns(&req.path) {
+        crate::security::members::sync(shared).await;
+    }
     if let Some(target) = crate::security::health::parse_path(&req.path) {
         return crate::security::health::serve(shared, req, target).await;
     }
@@ -154,11 +157,18 @@ pub(crate) async fn route(shared: &Shared, req: &Req) -> Resp {
         caller,
         api_version,
     };
-    let mut world = shared.world.lock();
-    match dispatch(&ctx, &mut world) {
-        Ok(r) => r,
-        Err(e) => e.into_resp(),
+    let resp = {
+        let mut world = shared.world.lock();
+        match dispatch(&ctx, &mut world) {
+            Ok(r) => r,
+            Err(e) => e.into_resp(),
+        }
+    };
+    if req.method == Method::DELETE && crate::security::members::concerns(&req.path) {
+        // Deleting an organization connector takes its members with it.
+        crate::security::members::drop_orphans(shared);
     }
+    resp
 }
 
 fn no_route(req: &Req) -> ArmError {

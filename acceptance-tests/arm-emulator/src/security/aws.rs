@@ -1,7 +1,9 @@
-//! A small client for the AWS emulator's Query APIs (IAM and STS), which is how the emulated
-//! Defender service looks at the AWS side of a connector. Plain HTTP on loopback: the AWS
-//! emulator needs no signature, but it picks the service from the credential scope of the
-//! `Authorization` header, so one is sent.
+//! A small client for the AWS emulator's Query APIs (IAM and STS) and JSON APIs
+//! (Organizations), which is how the emulated Defender service looks at the AWS side of a
+//! connector. Plain HTTP on loopback: the AWS emulator needs no signature, but it picks the
+//! service from the credential scope of the `Authorization` header, so one is sent. A client
+//! scoped to an account ([`AwsClient::in_account`]) acts in that account, as Defender does in a
+//! member account of an organization.
 
 use std::time::Duration;
 
@@ -49,10 +51,15 @@ pub(crate) struct Role {
     pub(crate) trust_policy: Value,
 }
 
-/// Where the AWS emulator listens: `http://127.0.0.1:PORT`.
+/// Header the AWS emulator (moto) reads to act in another account than the access key's.
+const ACCOUNT_HEADER: &str = "x-moto-account-id";
+
+/// Where the AWS emulator listens: `http://127.0.0.1:PORT`, and the account calls act in.
 #[derive(Debug, Clone)]
 pub(crate) struct AwsClient {
     authority: String,
+    /// `None`: the access key's (the AWS emulator's default) account.
+    account: Option<String>,
 }
 
 /// Checks an `--aws-endpoint` value: `http://host:port` with an optional trailing slash.
@@ -67,12 +74,24 @@ pub(crate) fn parse_endpoint(url: &str) -> Result<String, String> {
     Ok(authority.to_string())
 }
 
+/// The content type of query-protocol calls (IAM, STS, EC2, Organizations' form API).
+const FORM: (&str, Option<&str>) = ("application/x-www-form-urlencoded", None);
+
 impl AwsClient {
     /// A client for `endpoint` (see [`parse_endpoint`]).
     pub(crate) fn new(endpoint: &str) -> Result<Self, String> {
         Ok(Self {
             authority: parse_endpoint(endpoint)?,
+            account: None,
         })
+    }
+
+    /// The same endpoint, acting in `account`.
+    pub(crate) fn in_account(&self, account: &str) -> Self {
+        Self {
+            authority: self.authority.clone(),
+            account: Some(account.to_string()),
+        }
     }
 
     /// Sends one Query-protocol action and returns the XML body of a 2xx answer.
@@ -109,13 +128,13 @@ impl AwsClient {
             }
             form.finish()
         };
-        let fut = self.send(service, region, hyper::Method::POST, body);
+        let fut = self.send(service, region, hyper::Method::POST, FORM, body);
         Self::answer(fut).await
     }
 
     /// A REST `GET /` of `service` (S3's ListBuckets), returning the XML body of a 2xx answer.
     pub(crate) async fn rest_get_root(&self, service: &str) -> Result<String, AwsError> {
-        Self::answer(self.send(service, "us-east-1", hyper::Method::GET, String::new())).await
+        Self::answer(self.send(service, "us-east-1", hyper::Method::GET, FORM, String::new())).await
     }
 
     async fn answer(
@@ -140,11 +159,51 @@ impl AwsClient {
         })
     }
 
+    /// Sends one JSON-protocol action (`X-Amz-Target: {target_prefix}.{action}`) and returns
+    /// the parsed body of a 2xx answer.
+    pub(crate) async fn call_json(
+        &self,
+        service: &str,
+        target: &str,
+        request: &Value,
+    ) -> Result<Value, AwsError> {
+        let fut = self.send(
+            service,
+            "us-east-1",
+            hyper::Method::POST,
+            ("application/x-amz-json-1.1", Some(target)),
+            request.to_string(),
+        );
+        let (status, text) = tokio::time::timeout(CALL_TIMEOUT, fut)
+            .await
+            .map_err(|_| AwsError::Unreachable(format!("no answer within {CALL_TIMEOUT:?}")))??;
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let text_of = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default();
+        Err(AwsError::Service {
+            status,
+            // JSON errors name the type, sometimes prefixed with a namespace and `#`.
+            code: text_of("__type")
+                .rsplit('#')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            message: if text_of("message").is_empty() {
+                text_of("Message").to_string()
+            } else {
+                text_of("message").to_string()
+            },
+        })
+    }
+
     async fn send(
         &self,
         service: &str,
         region: &str,
         method: hyper::Method,
+        (content_type, target): (&str, Option<&str>),
         body: String,
     ) -> Result<(u16, String), AwsError> {
         let unreachable = |e: &dyn std::fmt::Display| AwsError::Unreachable(e.to_string());
@@ -160,12 +219,19 @@ impl AwsClient {
         let auth = format!(
             "AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
         );
-        let req = hyper::Request::builder()
+        let mut builder = hyper::Request::builder()
             .method(method)
             .uri("/")
             .header("Host", &self.authority)
             .header("Authorization", auth)
-            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Content-Type", content_type);
+        if let Some(target) = target {
+            builder = builder.header("X-Amz-Target", target);
+        }
+        if let Some(account) = &self.account {
+            builder = builder.header(ACCOUNT_HEADER, account);
+        }
+        let req = builder
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| unreachable(&e))?;
         let resp = sender

@@ -8,12 +8,15 @@
 //!   plan catalogue, the server-side fields.
 //! * `health`: `Microsoft.Security/healthReports` for a connector, computed by asking the AWS
 //!   emulator whether each role the connector names can be assumed by Defender.
+//! * `members`: the member connectors Defender creates itself under a healthy organization
+//!   connector, one per account of the organization in the AWS emulator.
 
 pub(crate) mod aws;
 pub mod classic_connector;
 pub mod connector;
 mod connector_schema;
 pub(crate) mod health;
+pub(crate) mod members;
 mod offering_schema;
 pub mod pricing;
 mod pricing_schema;

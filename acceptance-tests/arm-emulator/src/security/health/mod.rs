@@ -223,7 +223,17 @@ pub(crate) async fn reports(shared: &Shared, target: &Target) -> Result<Vec<Valu
         .and_then(|e| crate::security::aws::AwsClient::new(e).ok());
     let mut out = Vec::new();
     for connector in &connectors {
-        out.extend(connector_reports(shared, connector, aws.as_ref()).await);
+        // Defender looks at a member account from inside that account.
+        let member = aws.as_ref().and_then(|a| {
+            let account = connector
+                .pointer("/properties/hierarchyIdentifier")?
+                .as_str()?;
+            (crate::security::members::membership(connector)
+                == Some(crate::security::members::MEMBER))
+            .then(|| a.in_account(account))
+        });
+        let client = member.as_ref().or(aws.as_ref());
+        out.extend(connector_reports(shared, connector, client).await);
     }
     Ok(out)
 }
