@@ -2,7 +2,6 @@
 //! (`/_emulator/...`), which tests use to count calls, inspect and reset
 //! emulated resources and switch faults on.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -25,6 +24,8 @@ pub(crate) struct ArmIdentities {
     pub(crate) federated: Vec<(String, String, String)>,
     /// moto's URL, asked by connector health (`--aws-endpoint`).
     pub(crate) aws_endpoint: Option<String>,
+    /// Keep the world in a state file, so [`ArmEmulator::restart`] finds it again.
+    pub(crate) persistent: bool,
 }
 
 /// One request from the emulator's request log.
@@ -62,7 +63,9 @@ impl ArmRequest {
 
 /// A running ARM emulator, stopped on drop.
 pub struct ArmEmulator {
-    child: Child,
+    child: std::sync::Mutex<Child>,
+    /// Binary, arguments (without `--listen`) and state directory, to start it again.
+    launch: (PathBuf, Vec<String>, PathBuf),
     url: String,
     ca_cert_file: PathBuf,
     ids: ArmIdentities,
@@ -80,64 +83,57 @@ impl ArmEmulator {
         );
         std::fs::create_dir_all(state_dir)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", state_dir.display()));
-        let log = state_dir.join("arm-emulator.log");
-        let log_file =
-            File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
-        let mut cmd = Command::new(&bin);
-        cmd.args(["--listen", "127.0.0.1:0", "--state-dir"])
-            .arg(state_dir)
-            .args(["--tenant-id", &ids.tenant_id])
-            .args(["--subscription-id", &ids.subscription_id]);
+        let mut args: Vec<String> = vec![
+            "--state-dir".into(),
+            state_dir.to_string_lossy().into_owned(),
+            "--tenant-id".into(),
+            ids.tenant_id.clone(),
+            "--subscription-id".into(),
+            ids.subscription_id.clone(),
+        ];
         for (id, secret) in &ids.clients {
-            cmd.arg("--client").arg(format!("{id}={secret}"));
+            args.extend(["--client".into(), format!("{id}={secret}")]);
         }
         for (id, issuer, subject) in &ids.federated {
-            cmd.arg("--federated")
-                .arg(format!("{id}={issuer}|{subject}"));
+            args.extend(["--federated".into(), format!("{id}={issuer}|{subject}")]);
         }
         if let Some(url) = &ids.aws_endpoint {
-            cmd.arg("--aws-endpoint").arg(url);
+            args.extend(["--aws-endpoint".into(), url.clone()]);
         }
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-
-        let ready_file = state_dir.join("emulator.json");
-        let deadline = Instant::now() + START_TIMEOUT;
-        let info = loop {
-            // Written atomically, so a parse failure means "not yet".
-            if let Some(info) = std::fs::read_to_string(&ready_file)
-                .ok()
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            {
-                break info;
-            }
-            let exited = !matches!(child.try_wait(), Ok(None));
-            if exited || Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                let tail = std::fs::read_to_string(&log).unwrap_or_default();
-                panic!("arm-emulator did not become ready; its log:\n{tail}");
-            }
-            thread::sleep(Duration::from_millis(50));
-        };
+        if ids.persistent {
+            let file = state_dir.join("world.json");
+            args.extend(["--state-file".into(), file.to_string_lossy().into_owned()]);
+        }
+        let launch = (bin, args, state_dir.to_path_buf());
+        let (child, info) = spawn(&launch, "127.0.0.1:0");
         let field = |k: &str| info.get(k).and_then(Value::as_str).map(str::to_string);
         let (Some(url), Some(ca)) = (field("url"), field("ca_cert_file")) else {
-            let _ = child.kill();
             panic!("emulator.json lacks url or ca_cert_file: {info}");
         };
         let ca_cert_file = PathBuf::from(ca);
         let http = https_client(&ca_cert_file);
         Self {
-            child,
+            child: std::sync::Mutex::new(child),
+            launch,
             url: url.trim_end_matches('/').to_string(),
             ca_cert_file,
             ids,
             http,
         }
+    }
+
+    /// Kills the emulator without warning (SIGKILL, as a crash would) and starts it again on the
+    /// same address. Only an emulator started with a state file keeps its resources; clients
+    /// see refused connections while it is down.
+    pub fn restart(&self, down_for: Duration) {
+        let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_file(self.launch.2.join("emulator.json"));
+        thread::sleep(down_for);
+        let listen = self.url.trim_start_matches("https://").to_string();
+        let (new_child, _) = spawn(&self.launch, &listen);
+        *child = new_child;
     }
 
     /// Base URL (https), for both Resource Manager and the token endpoint.
@@ -457,8 +453,46 @@ impl ArmEmulator {
 
 impl Drop for ArmEmulator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self.child.get_mut().unwrap_or_else(|p| p.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Starts the emulator listening on `listen` and waits for its `emulator.json`.
+fn spawn((bin, args, state_dir): &(PathBuf, Vec<String>, PathBuf), listen: &str) -> (Child, Value) {
+    let log = state_dir.join("arm-emulator.log");
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", log.display()));
+    let mut child = Command::new(bin)
+        .args(["--listen", listen])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let ready_file = state_dir.join("emulator.json");
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        // Written atomically, so a parse failure means "not yet".
+        if let Some(info) = std::fs::read_to_string(&ready_file)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        {
+            return (child, info);
+        }
+        let exited = !matches!(child.try_wait(), Ok(None));
+        if exited || Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let tail = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("arm-emulator did not become ready; its log:\n{tail}");
+        }
+        thread::sleep(Duration::from_millis(50));
     }
 }
 

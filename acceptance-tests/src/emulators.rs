@@ -22,12 +22,19 @@ pub const OIDC_AUDIENCE: &str = "api://AzureADTokenExchange";
 pub struct EmulatorOptions {
     clients: Vec<(String, String)>,
     federated: Vec<(String, String, String)>,
+    persistent_arm: bool,
 }
 
 impl EmulatorOptions {
     /// Registers another client-credentials app.
     pub fn with_client(mut self, client_id: &str, secret: &str) -> Self {
         self.clients.push((client_id.into(), secret.into()));
+        self
+    }
+
+    /// Gives the ARM emulator a state file, so [`Emulators::restart_arm`] keeps its resources.
+    pub fn with_persistent_arm(mut self) -> Self {
+        self.persistent_arm = true;
         self
     }
 
@@ -85,6 +92,7 @@ impl Emulators {
                 oidc_subject.clone(),
             )],
             aws_endpoint: None,
+            persistent: options.persistent_arm,
         };
         ids.clients.extend(options.clients);
         ids.federated.extend(options.federated);
@@ -217,6 +225,11 @@ impl Emulators {
     /// Resets the ARM emulator (resources, faults, request log).
     pub fn arm_reset(&self) {
         self.arm.reset()
+    }
+
+    /// Kills and restarts the ARM emulator on its address (see [`ArmEmulator::restart`]).
+    pub fn restart_arm(&self, down_for: std::time::Duration) {
+        self.arm.restart(down_for)
     }
 
     /// Adds an ARM fault rule (see [`ArmEmulator::add_fault`]).

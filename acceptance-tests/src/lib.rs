@@ -47,7 +47,7 @@ pub use paths::{
     NULL_PROVIDER_VERSION, PROVIDER_ADDRESS, PROVIDER_NAME, PROVIDER_SOURCE, Paths,
     provider_version,
 };
-pub use process::{RunOutput, run_with_limit};
+pub use process::{RunOutput, run_with_kill_switch, run_with_limit};
 pub use secrets::{SecretHit, scan_for_secrets, secret_forms};
 pub use workspace::TerraformWorkspace;
 

@@ -65,6 +65,17 @@ impl fmt::Debug for RunOutput {
 /// process group) after `limit`. Panics only when the program cannot be
 /// started at all.
 pub fn run_with_limit(cmd: &mut Command, limit: Duration) -> RunOutput {
+    run_with_kill_switch(cmd, limit, &|| false)
+}
+
+/// Like [`run_with_limit`], and also kills the command (SIGKILL to its whole process group, as
+/// an out-of-memory killer or a lost CI runner would) as soon as `kill_now` returns true; it
+/// is asked every 20 ms. `timed_out` is then true as well.
+pub fn run_with_kill_switch(
+    cmd: &mut Command,
+    limit: Duration,
+    kill_now: &dyn Fn() -> bool,
+) -> RunOutput {
     let command = describe(cmd);
     let start = Instant::now();
     // Own process group, so the time limit also kills plugins it started.
@@ -81,7 +92,7 @@ pub fn run_with_limit(cmd: &mut Command, limit: Duration) -> RunOutput {
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
-            Ok(None) if start.elapsed() > limit => {
+            Ok(None) if start.elapsed() > limit || kill_now() => {
                 timed_out = true;
                 let _ = Command::new("kill")
                     .args(["-s", "KILL", "--", &format!("-{}", child.id())])
@@ -133,6 +144,18 @@ mod tests {
         assert_eq!(out.stdout.trim(), "out");
         assert_eq!(out.stderr.trim(), "err");
         assert!(!out.success());
+    }
+
+    #[test]
+    fn kill_switch_stops_the_whole_group() {
+        let asked = std::sync::atomic::AtomicU32::new(0);
+        let out = run_with_kill_switch(
+            Command::new("sh").args(["-c", "sleep 30 & exec sleep 30"]),
+            Duration::from_secs(60),
+            &|| asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 3,
+        );
+        assert!(out.timed_out);
+        assert!(out.elapsed < Duration::from_secs(10));
     }
 
     #[test]

@@ -15,8 +15,8 @@ use tempfile::TempDir;
 use crate::cli_config::{CliConfig, Install, build_mirror};
 use crate::emulators::Emulators;
 use crate::paths::{Paths, provider_version};
-use crate::process::{RunOutput, run_with_limit};
-use crate::secrets::scan_for_secrets;
+use crate::process::{RunOutput, run_with_kill_switch};
+use crate::secrets::{SecretHit, scan_for_secrets};
 
 /// Default limit for one CLI command; `MULTICLOUD_TF_TIMEOUT_SECS` overrides.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -34,6 +34,12 @@ pub struct TerraformWorkspace {
     env: Mutex<BTreeMap<String, String>>,
     outputs: Mutex<Vec<RunOutput>>,
     timeout: Duration,
+    /// Secrets the harness handed to Terraform (emulator credentials, OIDC tokens) and any a
+    /// test added: they must appear nowhere, state included.
+    secrets: Mutex<Vec<String>>,
+    /// Sensitive values seen in state (keys a resource created): state and the commands that
+    /// print state on purpose (`show`, `output`) may hold them, nothing else.
+    state_secrets: Mutex<Vec<String>>,
 }
 
 impl TerraformWorkspace {
@@ -107,6 +113,8 @@ impl TerraformWorkspace {
             env: Mutex::new(env),
             outputs: Mutex::new(Vec::new()),
             timeout,
+            secrets: Mutex::new(emulators.secrets()),
+            state_secrets: Mutex::new(Vec::new()),
         };
         ws.write_config(hcl);
         ws
@@ -146,17 +154,34 @@ impl TerraformWorkspace {
     /// Runs `terraform <args>` in the config dir and records its output;
     /// never panics on a failing exit code.
     pub fn run(&self, args: &[&str]) -> RunOutput {
+        self.run_killed_when(args, &|| false)
+    }
+
+    /// Runs `terraform <args>` like [`TerraformWorkspace::run`], but kills Terraform and its
+    /// provider plugins with SIGKILL as soon as `kill_now` returns true (asked every 20 ms):
+    /// a CI runner lost mid-apply. The output's `timed_out` tells whether it was killed.
+    pub fn run_killed_when(&self, args: &[&str], kill_now: &dyn Fn() -> bool) -> RunOutput {
         let mut cmd = Command::new(self.paths.terraform());
         cmd.args(args)
             .current_dir(self.config_dir())
             .env_clear()
             .envs(self.env_map().iter());
-        let out = run_with_limit(&mut cmd, self.timeout);
+        let out = run_with_kill_switch(&mut cmd, self.timeout, kill_now);
         self.outputs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(out.clone());
+        self.collect_state_secrets();
         out
+    }
+
+    /// Adds a secret the test used (a key it created, a token it set) to the scan every
+    /// workspace runs when it is dropped.
+    pub fn add_secret(&self, secret: &str) {
+        let mut secrets = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
+        if !secrets.iter().any(|s| s == secret) {
+            secrets.push(secret.to_string());
+        }
     }
 
     /// `terraform init`. With [`Install::DevOverrides`] this is skipped (see
@@ -278,7 +303,9 @@ impl TerraformWorkspace {
         self.remove_env("ARM_CLIENT_SECRET");
         self.set_env("ARM_CLIENT_ID", emulators.oidc_client_id());
         self.set_env("ARM_USE_OIDC", "true");
-        self.set_env("ARM_OIDC_TOKEN", &emulators.oidc_token());
+        let token = emulators.oidc_token();
+        self.add_secret(&token);
+        self.set_env("ARM_OIDC_TOKEN", &token);
     }
 
     /// The state as JSON (`terraform show -json`).
@@ -301,6 +328,55 @@ impl TerraformWorkspace {
     /// or base64) appears in any captured output, the TRACE log, or any
     /// other file of the workspace (state, backups, plans as text).
     pub fn assert_no_secrets(&self, secrets: &[&str]) {
+        let log_size = std::fs::metadata(self.log_path())
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(
+            log_size > 0,
+            "no TF_LOG output to scan at {}",
+            self.log_path().display()
+        );
+        let hits = self.secret_hits(secrets);
+        assert!(hits.is_empty(), "secrets leaked: {hits:#?}");
+    }
+
+    /// Where any secret turns up: `extra`, the ones the harness injected and the ones added
+    /// with [`TerraformWorkspace::add_secret`] anywhere at all; sensitive values from state
+    /// anywhere but state, plan files and the output of `show` and `output`, which print them
+    /// on purpose.
+    pub fn secret_hits(&self, extra: &[&str]) -> Vec<SecretHit> {
+        let mut strict: Vec<String> = self
+            .secrets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        strict.extend(extra.iter().map(|s| s.to_string()));
+        let from_state = self
+            .state_secrets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let texts = self.scan_texts();
+        let strict_refs: Vec<&str> = strict.iter().map(String::as_str).collect();
+        let mut hits = scan_for_secrets(&texts, &strict_refs);
+        let outside_state: Vec<(String, String)> = texts
+            .into_iter()
+            .filter(|(location, _)| !may_hold_state(location))
+            .collect();
+        let state_refs: Vec<&str> = from_state.iter().map(String::as_str).collect();
+        hits.extend(
+            scan_for_secrets(&outside_state, &state_refs)
+                .into_iter()
+                .map(|mut h| {
+                    h.secret_index += strict_refs.len();
+                    h
+                }),
+        );
+        hits
+    }
+
+    /// Every captured output and workspace file, as `(location, text)`.
+    fn scan_texts(&self) -> Vec<(String, String)> {
         let mut texts: Vec<(String, String)> = self
             .outputs
             .lock()
@@ -318,16 +394,27 @@ impl TerraformWorkspace {
                 ));
             }
         }
-        let log_size = std::fs::metadata(self.log_path())
-            .map(|m| m.len())
-            .unwrap_or(0);
-        assert!(
-            log_size > 0,
-            "no TF_LOG output to scan at {}",
-            self.log_path().display()
-        );
-        let hits = scan_for_secrets(&texts, secrets);
-        assert!(hits.is_empty(), "secrets leaked: {hits:#?}");
+        texts
+    }
+
+    /// Remembers every sensitive value the state holds now (it may be gone after destroy).
+    fn collect_state_secrets(&self) {
+        let Ok(text) = std::fs::read_to_string(self.config_dir().join("terraform.tfstate")) else {
+            return;
+        };
+        let Ok(state) = serde_json::from_str::<Value>(&text) else {
+            return;
+        };
+        let found = sensitive_state_values(&state);
+        if found.is_empty() {
+            return;
+        }
+        let mut known = self.state_secrets.lock().unwrap_or_else(|p| p.into_inner());
+        for value in found {
+            if !known.contains(&value) {
+                known.push(value);
+            }
+        }
     }
 
     fn ensure_init(&self) {
@@ -358,13 +445,108 @@ impl TerraformWorkspace {
 }
 
 impl Drop for TerraformWorkspace {
+    /// Every workspace is scanned for secrets when the test is done with it, so no scenario
+    /// can forget to; a leak fails the test (and keeps the workspace for inspection).
     fn drop(&mut self) {
-        if std::thread::panicking()
+        let panicking = std::thread::panicking();
+        let ran_any = !self
+            .outputs
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
+        let hits = if panicking || !ran_any {
+            Vec::new()
+        } else {
+            self.secret_hits(&[])
+        };
+        if (panicking || !hits.is_empty())
             && let Some(dir) = self.dir.take()
         {
             let kept = dir.keep();
             eprintln!("kept the failed test's workspace: {}", kept.display());
         }
+        assert!(
+            hits.is_empty(),
+            "secrets leaked (indexes into the harness's and the state's secrets): {hits:#?}"
+        );
+    }
+}
+
+/// True for the places where state's sensitive values are expected: state files, saved plans
+/// (they embed state) and the output of commands that print state or outputs on purpose.
+fn may_hold_state(location: &str) -> bool {
+    let commands = [" show", " output", " state pull"];
+    if location.starts_with("output of `") {
+        return commands.iter().any(|c| location.contains(c));
+    }
+    location.ends_with(".tfstate")
+        || location.ends_with(".tfstate.backup")
+        || location.ends_with(".tfplan")
+        || location.contains("terraform.tfstate")
+}
+
+/// Attribute names whose string values are secrets even where state does not mark them
+/// (Terraform 1.0 records only marks from expressions in `sensitive_attributes`).
+const SECRET_NAME_PARTS: [&str; 4] = ["secret", "token", "password", "private_key"];
+
+/// Sensitive values in a state file: what `sensitive_attributes` points at, values of
+/// attributes whose names say they are secret, and sensitive outputs. Short strings are left
+/// out (they cannot be told apart from ordinary words).
+fn sensitive_state_values(state: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for instance in state["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["instances"].as_array().into_iter().flatten())
+    {
+        let attributes = &instance["attributes"];
+        for path in instance["sensitive_attributes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let mut at = attributes;
+            for step in path.as_array().into_iter().flatten() {
+                at = match &step["value"] {
+                    Value::String(k) => &at[k.as_str()],
+                    Value::Number(n) => &at[n.as_u64().unwrap_or(u64::MAX) as usize],
+                    _ => &Value::Null,
+                };
+            }
+            strings_in(at, &mut out);
+        }
+        if let Some(map) = attributes.as_object() {
+            for (name, value) in map {
+                let names_a_reference = ["_file", "_path", "_version", "_id", "_name"]
+                    .iter()
+                    .any(|suffix| name.ends_with(suffix));
+                if !names_a_reference && SECRET_NAME_PARTS.iter().any(|p| name.contains(p)) {
+                    strings_in(value, &mut out);
+                }
+            }
+        }
+    }
+    for output in state["outputs"]
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.values())
+    {
+        if output["sensitive"] == Value::Bool(true) {
+            strings_in(&output["value"], &mut out);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn strings_in(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if s.len() >= 16 => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings_in(v, out)),
+        _ => {}
     }
 }
 
@@ -504,6 +686,47 @@ mod tests {
             ["  name: applied \"n\", imported \"m\""]
         );
         assert!(attribute_diffs(&before, &before, &[]).is_empty());
+    }
+
+    #[test]
+    fn sensitive_values_come_from_marks_names_and_outputs() {
+        let state = serde_json::json!({
+            "resources": [{"instances": [{
+                "attributes": {
+                    "secret_access_key": "key-secret-0123456789abcdef",
+                    "secret_file": "/somewhere/credentials-file.csv",
+                    "notes": {"inner": "marked-value-0123456789"},
+                    "name": "an-ordinary-long-name-value"
+                },
+                "sensitive_attributes": [[
+                    {"type": "get_attr", "value": "notes"},
+                    {"type": "get_attr", "value": "inner"}
+                ]]
+            }]}],
+            "outputs": {
+                "pw": {"sensitive": true, "value": "output-secret-0123456789"},
+                "plain": {"sensitive": false, "value": "output-plain-0123456789"}
+            }
+        });
+        assert_eq!(
+            sensitive_state_values(&state),
+            [
+                "key-secret-0123456789abcdef",
+                "marked-value-0123456789",
+                "output-secret-0123456789"
+            ]
+        );
+    }
+
+    #[test]
+    fn state_values_may_appear_only_where_state_is_printed() {
+        assert!(may_hold_state("/w/config/terraform.tfstate"));
+        assert!(may_hold_state("/w/config/terraform.tfstate.backup"));
+        assert!(may_hold_state("/w/config/acc.tfplan"));
+        assert!(may_hold_state("output of `terraform show -json`"));
+        assert!(may_hold_state("output of `terraform output -json`"));
+        assert!(!may_hold_state("output of `terraform apply -auto-approve`"));
+        assert!(!may_hold_state("/w/terraform.log"));
     }
 
     #[test]

@@ -332,6 +332,73 @@ fn acc_moto_ext_throttling_injection() {
     assert_eq!(moto.faults(), json!([]));
 }
 
+/// An IAM Query call that may fail at the transport level (dropped or timed-out connection).
+fn raw_iam(
+    moto: &Moto,
+    timeout: std::time::Duration,
+    params: &str,
+) -> Result<(u16, String), reqwest::Error> {
+    let http = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .build()
+        .expect("http client");
+    let resp = http
+        .post(format!("{}/", moto.url()))
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIATEST/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("Version=2010-05-08&{params}"))
+        .send()?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.text()?))
+}
+
+#[test]
+fn acc_moto_ext_dropped_and_slow_answers() {
+    skip_unless_acc!();
+    let (moto, _dir) = start();
+    let long = std::time::Duration::from_secs(30);
+
+    // Dropped before processing: no answer, and nothing happened.
+    moto.add_fault(json!({"service": "iam", "action": "CreateRole", "count": 1, "drop": true}));
+    let create = "Action=CreateRole&RoleName=dropped&AssumeRolePolicyDocument=%7B%7D";
+    assert!(
+        raw_iam(&moto, long, create).is_err(),
+        "the answer must be withheld"
+    );
+    assert!(moto.iam_role_names().is_empty());
+
+    // Dropped after processing: no answer, but the role exists.
+    moto.add_fault(
+        json!({"service": "iam", "action": "CreateRole", "count": 1, "drop_after": true}),
+    );
+    assert!(
+        raw_iam(&moto, long, create).is_err(),
+        "the answer must be withheld"
+    );
+    assert_eq!(moto.iam_role_names(), ["dropped"]);
+
+    // Slower than the client's timeout: the client gives up, the call still takes effect.
+    moto.add_fault(json!({"service": "iam", "action": "CreateRole", "count": 1, "delay_ms": 1500}));
+    let slow = "Action=CreateRole&RoleName=slow&AssumeRolePolicyDocument=%7B%7D";
+    let err = raw_iam(&moto, std::time::Duration::from_millis(300), slow)
+        .expect_err("the client times out");
+    assert!(err.is_timeout(), "{err}");
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    let mut roles = moto.iam_role_names();
+    roles.sort();
+    assert_eq!(roles, ["dropped", "slow"]);
+
+    // Rules are spent: the next call is answered at once.
+    let started = std::time::Instant::now();
+    let (status, _) = raw_iam(&moto, long, "Action=ListRoles").expect("answered");
+    assert_eq!(status, 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
+
 #[test]
 fn acc_moto_ext_self_check_passes() {
     skip_unless_acc!();

@@ -39,7 +39,10 @@ impl AwsClients {
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_attempt_timeout(
+                        crate::http::transport::request_timeout_override()
+                            .unwrap_or(ATTEMPT_TIMEOUT),
+                    )
                     .build(),
             );
         if let Some(region) = &config.region {

@@ -149,4 +149,36 @@ mod tests {
         assert_eq!(creds.session_token(), Some("st"));
         assert!(!format!("{creds:?}").contains("\"sk\""));
     }
+
+    #[test]
+    fn debug_of_config_and_token_source_hides_every_secret() {
+        let config = AwsConfig {
+            access_key: Some("AKIAVISIBLE".into()),
+            secret_key: Some(Secret::new("secret-key-canary")),
+            session_token: Some(Secret::new("session-token-canary")),
+            assume_role_with_web_identity: Some(crate::aws::config::WebIdentity {
+                role_arn: "arn:aws:iam::123456789012:role/visible".into(),
+                web_identity_token: Some(Secret::new("web-token-canary")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let text = format!("{config:?} {config:#?}");
+        assert!(
+            text.contains("AKIAVISIBLE") && text.contains("role/visible"),
+            "{text}"
+        );
+        for secret in [
+            "secret-key-canary",
+            "session-token-canary",
+            "web-token-canary",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        let source = TokenSource::Inline(Secret::new("web-token-canary"));
+        assert!(!format!("{source:?}").contains("web-token-canary"));
+        let creds = static_credentials(&config).unwrap();
+        let text = format!("{creds:?}");
+        assert!(!text.contains("secret-key-canary") && !text.contains("session-token-canary"));
+    }
 }

@@ -6,6 +6,7 @@
 //! [`AwsClients`](super::AwsClients)); the waits here cover only the IAM-specific symptoms.
 
 mod access_key;
+mod lost_answer;
 mod oidc;
 mod policy;
 mod role;

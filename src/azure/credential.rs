@@ -323,4 +323,34 @@ pub(crate) mod tests {
         let a = OidcAssertion(OidcSource::Inline(Secret::new("jwt-secret")));
         assert!(!format!("{a:?}").contains("jwt-secret"));
     }
+
+    #[test]
+    fn debug_of_config_and_token_provider_hides_every_secret() {
+        let config = crate::azure::AzureConfig {
+            client_id: Some("client-id-visible".into()),
+            client_secret: Some(Secret::new("client-secret-canary")),
+            oidc_token: Some(Secret::new("oidc-token-canary")),
+            ..Default::default()
+        };
+        let text = format!("{config:?} {config:#?}");
+        assert!(
+            text.contains("client-id-visible"),
+            "ids stay readable: {text}"
+        );
+        for secret in ["client-secret-canary", "oidc-token-canary"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        let cred = StaticCredential::new("access-token-canary", Duration::from_secs(3600));
+        let provider = TokenProvider::new(cred, "client secret", vec![Secret::new("scrub-canary")]);
+        let text = format!("{provider:?}");
+        assert!(!text.contains("scrub-canary") && !text.contains("access-token-canary"));
+    }
+
+    #[tokio::test]
+    async fn debug_of_an_issued_token_hides_it() {
+        let cred = StaticCredential::new("access-token-canary", Duration::from_secs(3600));
+        let provider = TokenProvider::new(cred, "test", vec![]);
+        let token = provider.token("a/.default").await.unwrap();
+        assert!(!format!("{token:?}").contains("access-token-canary"));
+    }
 }

@@ -14,6 +14,26 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for one whole request/response exchange.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Environment variable that shortens (or lengthens) the per-request time limit of both
+/// clouds' clients, in whole seconds: for networks known to be slow, and for tests that must
+/// see a stalled answer time out quickly.
+pub const REQUEST_TIMEOUT_ENV: &str = "MULTICLOUD_REQUEST_TIMEOUT_SECONDS";
+
+/// The per-request limit set through [`REQUEST_TIMEOUT_ENV`], when it holds a positive number
+/// of seconds; anything else is ignored so a typo cannot disable timeouts.
+pub fn request_timeout_override() -> Option<Duration> {
+    parse_timeout(std::env::var(REQUEST_TIMEOUT_ENV).ok().as_deref())
+}
+
+fn parse_timeout(text: Option<&str>) -> Option<Duration> {
+    text?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs)
+}
+
 /// Failure to build the HTTP client.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -46,7 +66,7 @@ pub fn build_client(ca_cert_file: Option<&Path>) -> Result<reqwest::Client, Http
     let mut builder = reqwest::Client::builder()
         .user_agent(super::USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT);
+        .timeout(request_timeout_override().unwrap_or(REQUEST_TIMEOUT));
     if let Some(path) = ca_cert_file {
         let pem = std::fs::read(path).map_err(|source| HttpError::CaCertRead {
             path: path.to_owned(),
@@ -142,6 +162,22 @@ pub fn is_idempotent(method: &http::Method) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_timeout_override_takes_positive_seconds_only() {
+        assert_eq!(parse_timeout(Some("3")), Some(Duration::from_secs(3)));
+        assert_eq!(parse_timeout(Some(" 45 ")), Some(Duration::from_secs(45)));
+        for ignored in [
+            None,
+            Some(""),
+            Some("0"),
+            Some("-1"),
+            Some("2s"),
+            Some("1.5"),
+        ] {
+            assert_eq!(parse_timeout(ignored), None, "{ignored:?}");
+        }
+    }
 
     #[test]
     fn verdicts() {

@@ -3,7 +3,9 @@
 pub(crate) const PROVIDER: &str = "The `multicloud` provider onboards AWS accounts and AWS Organizations into \
 Microsoft Defender for Cloud, Azure Arc and Defender for Cloud Apps. It talks to Azure Resource Manager and \
 to AWS; each cloud is logged in to lazily, the first time a resource or data source needs it, so a \
-configuration that only touches AWS needs no Azure credentials and the other way round.";
+configuration that only touches AWS needs no Azure credentials and the other way round. One HTTP request \
+may take 120 seconds (an AWS attempt 60) before it is abandoned and, where safe, retried; the environment \
+variable `MULTICLOUD_REQUEST_TIMEOUT_SECONDS` sets another limit for both clouds.";
 
 pub(crate) const AZURE_BLOCK: &str = "How to reach and log in to Azure. Every attribute can also be set with the \
 environment variable named in its description, as with the `azurerm` and `azapi` providers; a value in this \

@@ -128,7 +128,12 @@ impl Resource<ProviderClients> for MulticloudConnectorResource {
             Ok(r) => r,
             Err(e) => {
                 errors::azure_write(diags, "Cannot create the multicloud connector", &e);
-                return None;
+                // The PUT may have taken effect though its answer was lost: a connector that
+                // exists is kept in state (tainted, with the error) instead of being orphaned.
+                match arm.public_cloud_connector(&id).await {
+                    Ok(Some(r)) => r,
+                    _ => return None,
+                }
             }
         };
         let mut state = planned.clone().with_attr("id", id.as_str());

@@ -256,7 +256,13 @@ impl Resource<ProviderClients> for SecurityConnectorResource {
             Ok(remote) => Some(state::applied(planned, &id, &remote)),
             Err(e) => {
                 errors::azure_write(diags, "Cannot create the security connector", &e);
-                None
+                // A PUT whose answer was lost (or that failed after ARM stored the connector)
+                // may still have created it: keep it in state, tainted, rather than leave it
+                // for the next apply to trip over as "already exists".
+                match arm.security_connector(&id).await {
+                    Ok(Some(remote)) => Some(state::applied(planned, &id, &remote)),
+                    _ => None,
+                }
             }
         }
     }

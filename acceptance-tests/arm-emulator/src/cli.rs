@@ -11,12 +11,15 @@ usage: arm-emulator --state-dir DIR [--listen 127.0.0.1:0] [--tenant-id GUID]
                     [--subscription-id GUID] [--client ID=SECRET]...
                     [--federated ID=ISSUER|SUBJECT]... [--register-delay-polls N]
                     [--aws-endpoint http://127.0.0.1:PORT] [--resource-group NAME=LOCATION]...
+                    [--state-file FILE]
 
 Serves an emulated Entra ID token endpoint and Azure Resource Manager over HTTPS.
 Writes DIR/ca.pem and DIR/emulator.json, and prints the latter as one JSON line.
 --client replaces the built-in client when given. --aws-endpoint is the AWS emulator that
 security connector health asks about the connector's IAM roles. --resource-group creates a
-resource group at start.";
+resource group at start. --state-file keeps resources, resource groups, registrations and the
+TLS and token keys across restarts: saved after every request, read back at start (restart on the
+same --listen address).";
 
 /// Parses arguments (without the program name). `Ok(None)` means `--help` was asked for.
 pub fn parse_args<I: IntoIterator<Item = String>>(
@@ -32,6 +35,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
     let mut delay = None;
     let mut aws_endpoint = None;
     let mut resource_groups = Vec::new();
+    let mut state_file = None;
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -54,6 +58,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
                 })?);
             }
             "--state-dir" => state_dir = Some(value("--state-dir")?),
+            "--state-file" => state_file = Some(std::path::PathBuf::from(value("--state-file")?)),
             "--tenant-id" => tenant = Some(value("--tenant-id")?),
             "--subscription-id" => subscription = Some(value("--subscription-id")?),
             "--client" => {
@@ -119,6 +124,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
     }
     config.aws_endpoint = aws_endpoint;
     config.resource_groups = resource_groups;
+    config.state_file = state_file;
     Ok(Some(config))
 }
 
@@ -166,6 +172,8 @@ mod tests {
             "http://127.0.0.1:5000/",
             "--resource-group",
             "rg-a=westeurope",
+            "--state-file",
+            "/x/state.json",
         ]))
         .ok()
         .flatten();
@@ -183,6 +191,10 @@ mod tests {
         assert_eq!(
             c.resource_groups,
             [("rg-a".to_string(), "westeurope".to_string())]
+        );
+        assert_eq!(
+            c.state_file.as_deref(),
+            Some(std::path::Path::new("/x/state.json"))
         );
         assert!(parse_args(args(&["--state-dir=/x", "--resource-group", "rg-a"])).is_err());
     }

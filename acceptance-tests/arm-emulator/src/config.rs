@@ -69,6 +69,9 @@ pub struct Config {
     /// Resource groups that exist from the start (name, location), as in a subscription the
     /// user prepared: the demo's connector goes into one.
     pub resource_groups: Vec<(String, String)>,
+    /// Where the durable part of the world is saved after every request and read back at
+    /// start, so a restarted emulator still holds what clients created (see `--state-file`).
+    pub state_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -92,6 +95,7 @@ impl Config {
             behaviours,
             aws_endpoint: None,
             resource_groups: Vec::new(),
+            state_file: None,
         }
     }
 }

@@ -16,8 +16,8 @@ pub(crate) enum JwtError {
 }
 
 /// A per-process HMAC key: tokens from a previous run are rejected, as a real tenant would
-/// reject tokens it never issued.
-pub(crate) struct SigningKey(hmac::Key);
+/// reject tokens it never issued (unless `--state-file` carries the key over a restart).
+pub(crate) struct SigningKey(hmac::Key, [u8; 32]);
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -29,7 +29,17 @@ impl SigningKey {
     pub(crate) fn random() -> Self {
         let mut k = [0u8; 32];
         crate::ids::random_bytes(&mut k);
-        Self(hmac::Key::new(hmac::HMAC_SHA256, &k))
+        Self::from_bytes(k)
+    }
+
+    /// The key a previous run of the same emulator used.
+    pub(crate) fn from_bytes(k: [u8; 32]) -> Self {
+        Self(hmac::Key::new(hmac::HMAC_SHA256, &k), k)
+    }
+
+    /// The raw key, for the state file only.
+    pub(crate) fn bytes(&self) -> [u8; 32] {
+        self.1
     }
 
     pub(crate) fn sign(&self, claims: &Value) -> String {

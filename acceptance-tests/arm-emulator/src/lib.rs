@@ -25,6 +25,7 @@ pub mod hybrid;
 mod ids;
 mod jwt;
 mod lro;
+mod persist;
 mod schema;
 pub mod security;
 mod server;
@@ -125,7 +126,14 @@ pub async fn start(config: Config) -> Result<Emulator, EmulatorError> {
         )))?;
     let state_dir = std::path::absolute(&config.state_dir)
         .map_err(EmulatorError::io("resolving the state directory"))?;
-    let tls = tls::generate()?;
+    let restored = match &config.state_file {
+        Some(path) => persist::load(path)?,
+        None => None,
+    };
+    let tls = tls::generate_with(restored.as_ref().map(|r| r.ca_key_pem.as_str()))?;
+    let signing_key = restored.as_ref().map_or_else(jwt::SigningKey::random, |r| {
+        jwt::SigningKey::from_bytes(r.signing_key)
+    });
     let ca_file = state_dir.join(CA_FILE);
     write_atomic(&ca_file, tls.ca_pem.as_bytes()).await?;
     let acceptor = TlsAcceptor::from(tls.server_config()?);
@@ -146,11 +154,21 @@ pub async fn start(config: Config) -> Result<Emulator, EmulatorError> {
     let json = serde_json::to_string(&info).unwrap_or_default();
     write_atomic(&state_dir.join(INFO_FILE), json.as_bytes()).await?;
 
+    let mut world = state::World::new(&config);
+    if let Some(r) = restored {
+        r.apply(&mut world);
+    }
+    let state_file = config.state_file.clone().map(|path| {
+        let file = persist::StateFile::new(path, tls.ca_key_pem.clone(), signing_key.bytes());
+        file.save(&world);
+        file
+    });
     let shared = Arc::new(server::Shared {
-        world: state::SharedWorld::new(state::World::new(&config)),
+        world: state::SharedWorld::new(world),
         config,
         url,
-        signing_key: jwt::SigningKey::random(),
+        signing_key,
+        state_file,
     });
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(server::serve(listener, acceptor, shared, stop_rx));

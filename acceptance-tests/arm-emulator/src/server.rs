@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     pub(crate) url: String,
     pub(crate) signing_key: SigningKey,
     pub(crate) world: SharedWorld,
+    /// Set with `--state-file`: the world is saved after every request.
+    pub(crate) state_file: Option<crate::persist::StateFile>,
 }
 
 /// Returned by the service to make hyper close the connection without writing a response.
@@ -81,7 +83,7 @@ pub(crate) async fn serve(
                 }
                 Err(_) => return,
             };
-            let service = service_fn(move |req| handle(shared.clone(), req));
+            let service = service_fn(move |req| handle_and_save(shared.clone(), req));
             let conn = http1::Builder::new()
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(tls), service);
@@ -101,6 +103,19 @@ fn decode_path(raw: &str) -> String {
     percent_encoding::percent_decode_str(raw)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+/// Handles one request, then saves the world when `--state-file` asks for it: whatever a client
+/// was told (or not told, on a dropped answer) has happened survives a restart.
+async fn handle_and_save(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, DropConnection> {
+    let result = handle(shared.clone(), req).await;
+    if let Some(file) = &shared.state_file {
+        file.save(&shared.world.lock());
+    }
+    result
 }
 
 async fn handle(

@@ -18,6 +18,9 @@ use crate::errors::EmulatorError;
 pub struct GeneratedTls {
     /// PEM of the CA certificate, for clients to trust.
     pub ca_pem: String,
+    /// PEM of the CA's private key, kept only so a restarted emulator can sign a new leaf that
+    /// clients holding the old `ca.pem` still trust.
+    pub(crate) ca_key_pem: String,
     leaf_der: CertificateDer<'static>,
     leaf_key: Vec<u8>,
 }
@@ -30,7 +33,18 @@ impl std::fmt::Debug for GeneratedTls {
 
 /// Creates a fresh CA and a server certificate for `localhost` and `127.0.0.1`.
 pub fn generate() -> Result<GeneratedTls, EmulatorError> {
-    let ca_key = KeyPair::generate()?;
+    generate_with(None)
+}
+
+/// Like [`generate`], reusing the CA key of a previous run when given: the CA certificate is
+/// issued again with the same name and key, so certificates it signs verify against the old
+/// one.
+pub(crate) fn generate_with(ca_key_pem: Option<&str>) -> Result<GeneratedTls, EmulatorError> {
+    let ca_key = match ca_key_pem {
+        Some(pem) => KeyPair::from_pem(pem)?,
+        None => KeyPair::generate()?,
+    };
+    let ca_key_pem = ca_key.serialize_pem();
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, "arm-emulator throwaway CA");
@@ -60,6 +74,7 @@ pub fn generate() -> Result<GeneratedTls, EmulatorError> {
 
     Ok(GeneratedTls {
         ca_pem: ca_cert.pem(),
+        ca_key_pem,
         leaf_der: leaf.der().clone(),
         leaf_key: leaf_key.serialize_der(),
     })

@@ -10,7 +10,11 @@ Admin API (JSON; never reaches moto):
   POST   /_mcloud/faults  {"service": "iam", "action": "CreateRole" (optional),
                            "count": 2 (null = unlimited), "every": 1 (fail every n-th
                            matching call), "status": 400, "code": (optional override),
-                           "message": (optional)}  -> the rule with its "id"
+                           "message": (optional), "delay_ms": (optional) wait first; alone
+                           it passes the call on late (a response slower than the client's
+                           timeout), "drop": true closes the connection unprocessed,
+                           "drop_after": true processes the call, then closes the connection
+                           without its answer}  -> the rule with its "id"
   GET    /_mcloud/faults  -> rules with "remaining" and "hits"
   DELETE /_mcloud/faults  -> removes all rules
   GET    /_mcloud/calls   -> {"iam:CreateRole": 3, ...} (every call, faulted ones included)
@@ -22,7 +26,9 @@ Other modules add JSON endpoints under /_mcloud/ through ADMIN_ROUTES.
 import io
 import itertools
 import json
+import socket
 import threading
+import time
 import uuid
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -96,6 +102,8 @@ class FaultInjector:
     def add_rule(self, spec):
         if not isinstance(spec, dict) or not isinstance(spec.get("service"), str):
             raise ValueError('a fault needs at least {"service": "<signing name>"}')
+        if spec.get("drop") and spec.get("drop_after"):
+            raise ValueError("drop and drop_after exclude each other")
         rule = {
             "id": next(self._ids),
             "service": spec["service"],
@@ -105,6 +113,9 @@ class FaultInjector:
             "status": spec.get("status"),
             "code": spec.get("code"),
             "message": spec.get("message"),
+            "delay_ms": int(spec.get("delay_ms") or 0),
+            "drop": bool(spec.get("drop")),
+            "drop_after": bool(spec.get("drop_after")),
             "seen": 0,
             "hits": 0,
         }
@@ -138,6 +149,17 @@ class FaultInjector:
         service, action = request_identity(environ)
         rule = self.take(service, action) if service else None
         if rule is None:
+            return self.app(environ, start_response)
+        if rule["delay_ms"]:
+            time.sleep(rule["delay_ms"] / 1000)
+        if rule["drop"]:
+            _hang_up(environ)
+        if rule["drop_after"]:
+            # Consume the whole answer so moto's change is made, then withhold it.
+            for _ in self.app(environ, lambda *a, **k: (lambda _data: None)):
+                pass
+            _hang_up(environ)
+        if rule["delay_ms"] and rule["status"] is None and rule["code"] is None:
             return self.app(environ, start_response)
         status, headers, body = error_response(
             service, bool(environ.get("HTTP_X_AMZ_TARGET")), rule, environ.get("CONTENT_TYPE")
@@ -187,6 +209,18 @@ class FaultInjector:
         return [data]
 
 
+def _hang_up(environ):
+    """Closes the client's connection without an answer. The development server treats the
+    ConnectionResetError as a client that went away and writes nothing more."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    raise ConnectionResetError("connection dropped by an injected fault")
+
+
 def wrapped_dispatcher(create_app):
     """Stands in for DomainDispatcherApplication in moto.server.main."""
     return FaultInjector(_original_dispatcher(create_app))
@@ -209,3 +243,10 @@ def verify(require):
     probe.add_rule({"service": "iam", "action": "GetRole", "count": 1})
     require(probe.take("iam", "GetRole") is not None and probe.take("iam", "GetRole") is None,
             "fault rule does not stop after its count")
+    dropped = probe.add_rule({"service": "iam", "drop": True, "delay_ms": 5})
+    require(dropped["drop"] and dropped["delay_ms"] == 5, "drop/delay fields not kept")
+    try:
+        probe.add_rule({"service": "iam", "drop": True, "drop_after": True})
+        require(False, "drop with drop_after accepted")
+    except ValueError:
+        pass

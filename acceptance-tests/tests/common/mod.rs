@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 pub(crate) mod arm_api;
 pub(crate) mod cloud_apps;
+pub(crate) mod fault_cells;
 pub(crate) mod trust;
 
 /// The quickstart's provider block, exactly as users see it in the example.

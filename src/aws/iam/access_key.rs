@@ -24,8 +24,30 @@ pub struct NewAccessKey {
 
 impl IamClient {
     /// Creates an access key for `user`. IAM allows two keys per user; a third is refused with
-    /// `LimitExceeded`.
+    /// `LimitExceeded`. A key made by an attempt whose answer was lost (the SDK then retries and
+    /// makes another) is deleted: nobody has its secret (see [`super::lost_answer`]).
     pub async fn create_access_key(&self, user: &str) -> Result<NewAccessKey, AwsError> {
+        let before: Vec<String> = self
+            .list_access_keys(user)
+            .await?
+            .into_iter()
+            .map(|k| k.id)
+            .collect();
+        let started = std::time::Instant::now();
+        let key = self.create_access_key_once(user).await?;
+        // A call this slow may have had an attempt time out that IAM is still processing: give
+        // it one more attempt's time to land before looking for the key it made.
+        let attempt = crate::http::transport::request_timeout_override()
+            .unwrap_or(crate::aws::config::ATTEMPT_TIMEOUT);
+        if started.elapsed() >= attempt {
+            tokio::time::sleep(attempt).await;
+        }
+        self.delete_keys_of_lost_creates(user, &before, &key.id)
+            .await;
+        Ok(key)
+    }
+
+    async fn create_access_key_once(&self, user: &str) -> Result<NewAccessKey, AwsError> {
         const OP: &str = "CreateAccessKey";
         let out = self
             .client

@@ -54,7 +54,7 @@ pub struct AttachedPolicy {
     pub arn: String,
 }
 
-fn role_from_sdk(r: &aws_sdk_iam::types::Role) -> Result<Role, AwsError> {
+pub(super) fn role_from_sdk(r: &aws_sdk_iam::types::Role) -> Result<Role, AwsError> {
     Ok(Role {
         name: r.role_name().to_owned(),
         arn: r.arn().to_owned(),
@@ -69,8 +69,20 @@ fn role_from_sdk(r: &aws_sdk_iam::types::Role) -> Result<Role, AwsError> {
 
 impl IamClient {
     /// Creates a role. Retries "Invalid principal in policy" (a just-created OIDC provider not
-    /// yet visible to IAM) within the propagation budget; other errors return at once.
+    /// yet visible to IAM) within the propagation budget; other errors return at once, except
+    /// `AlreadyExists` for a role our own call made before its answer was lost (see
+    /// [`super::lost_answer`]).
     pub async fn create_role(&self, role: &NewRole) -> Result<Role, AwsError> {
+        let started = std::time::SystemTime::now();
+        let created = self.create_role_once(role).await;
+        super::lost_answer::unless_ours(
+            created,
+            self.role_from_lost_create(&role.name, &role.trust_policy, started),
+        )
+        .await
+    }
+
+    async fn create_role_once(&self, role: &NewRole) -> Result<Role, AwsError> {
         const OP: &str = "CreateRole";
         let tags = to_tags(&role.tags)?;
         let out = self

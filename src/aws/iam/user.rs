@@ -35,8 +35,26 @@ fn user_from_sdk(u: &aws_sdk_iam::types::User) -> User {
 }
 
 impl IamClient {
-    /// Creates a user (no console password: programmatic access only).
+    /// Creates a user (no console password: programmatic access only). `AlreadyExists` unless
+    /// our own call made the user before its answer was lost (see [`super::lost_answer`]).
     pub async fn create_user(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<User, AwsError> {
+        let started = std::time::SystemTime::now();
+        let created = self.create_user_once(name, tags).await;
+        let adopt = async {
+            if self.user_from_lost_create(name, started).await {
+                self.get_user_opt(name).await.ok().flatten()
+            } else {
+                None
+            }
+        };
+        super::lost_answer::unless_ours(created, adopt).await
+    }
+
+    async fn create_user_once(
         &self,
         name: &str,
         tags: &BTreeMap<String, String>,

@@ -1,0 +1,119 @@
+//! Creates whose answer was lost. IAM's create calls take no idempotency token, and the SDK
+//! retries a call whose connection broke or timed out: when the first attempt did create the
+//! object, the retry is refused with `EntityAlreadyExists` (a role or user) or silently makes
+//! a second object (an access key). Without the checks here the object would be left outside
+//! state, and the next apply would stop on "already exists". An object counts as ours only when
+//! IAM dated it after our call began (and, for a role, it has the trust policy we sent):
+//! someone else's object is still reported as already existing.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::{IamClient, policy_documents_equal, role::Role};
+use crate::aws::error::AwsError;
+
+/// IAM dates objects to the second, and its clock is not ours: an object dated up to this long
+/// before our call began still counts as created by it.
+pub(crate) const CLOCK_SLACK: Duration = Duration::from_secs(2);
+
+/// Whether IAM's `create_date` (seconds since the epoch) falls within our call, which began at
+/// `started`.
+pub(crate) fn created_during(create_date_secs: i64, started: SystemTime) -> bool {
+    let started_secs = started
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let earliest = started_secs.saturating_sub(CLOCK_SLACK.as_secs());
+    u64::try_from(create_date_secs).is_ok_and(|d| d >= earliest)
+}
+
+impl IamClient {
+    /// The role named `name` when our own create (begun at `started`, with `trust_policy`)
+    /// made it and only its answer was lost; `None` otherwise (or when IAM cannot say).
+    pub(crate) async fn role_from_lost_create(
+        &self,
+        name: &str,
+        trust_policy: &str,
+        started: SystemTime,
+    ) -> Option<Role> {
+        let out = self.client.get_role().role_name(name).send().await.ok()?;
+        let sdk_role = out.role.as_ref()?;
+        if !created_during(sdk_role.create_date().secs(), started) {
+            return None;
+        }
+        let role = super::role::role_from_sdk(sdk_role).ok()?;
+        policy_documents_equal(&role.trust_policy, trust_policy).then(|| {
+            tracing::info!(role = %name, "CreateRole's answer was lost; the role it made is ours");
+            role
+        })
+    }
+
+    /// Whether the user named `name` was made by our own create begun at `started`.
+    pub(crate) async fn user_from_lost_create(&self, name: &str, started: SystemTime) -> bool {
+        let Ok(out) = self.client.get_user().user_name(name).send().await else {
+            return false;
+        };
+        let ours = out
+            .user
+            .as_ref()
+            .is_some_and(|u| created_during(u.create_date().secs(), started));
+        if ours {
+            tracing::info!(user = %name, "CreateUser's answer was lost; the user it made is ours");
+        }
+        ours
+    }
+
+    /// Deletes the keys of `user` that are neither in `before` nor `created`: keys a retried
+    /// CreateAccessKey made whose secret nobody ever received. Failures are logged only: the
+    /// key we hold is good either way.
+    pub(crate) async fn delete_keys_of_lost_creates(
+        &self,
+        user: &str,
+        before: &[String],
+        created: &str,
+    ) {
+        let keys = match self.list_access_keys(user).await {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(%user, error = %e, "cannot check for keys of lost CreateAccessKey answers");
+                return;
+            }
+        };
+        for key in keys {
+            if key.id != created && !before.contains(&key.id) {
+                tracing::info!(%user, key = %key.id, "deleting a key whose CreateAccessKey answer was lost");
+                if let Err(e) = self.delete_access_key(user, &key.id).await {
+                    tracing::warn!(%user, key = %key.id, error = %e, "cannot delete the unusable key");
+                }
+            }
+        }
+    }
+}
+
+/// Keeps `result` unless it is `AlreadyExists` and `adopt` finds the object ours.
+pub(crate) async fn unless_ours<T, F>(result: Result<T, AwsError>, adopt: F) -> Result<T, AwsError>
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    match result {
+        Err(e @ AwsError::AlreadyExists { .. }) => adopt.await.ok_or(e),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_objects_dated_within_the_call_are_ours() {
+        let started = UNIX_EPOCH + Duration::from_secs(1_000);
+        assert!(created_during(1_000, started));
+        assert!(created_during(1_005, started));
+        assert!(
+            created_during(998, started),
+            "IAM's clock may run a little behind"
+        );
+        assert!(!created_during(997, started));
+        assert!(!created_during(-1, started));
+    }
+}
