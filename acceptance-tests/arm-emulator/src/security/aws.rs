@@ -134,7 +134,14 @@ impl AwsClient {
 
     /// A REST `GET /` of `service` (S3's ListBuckets), returning the XML body of a 2xx answer.
     pub(crate) async fn rest_get_root(&self, service: &str) -> Result<String, AwsError> {
-        Self::answer(self.send(service, "us-east-1", hyper::Method::GET, FORM, String::new())).await
+        Self::answer(self.send(
+            service,
+            "us-east-1",
+            hyper::Method::GET,
+            FORM,
+            String::new(),
+        ))
+        .await
     }
 
     async fn answer(
