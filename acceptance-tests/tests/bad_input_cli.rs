@@ -136,7 +136,12 @@ fn acc_bad_input_errors_quote_the_attribute_and_the_fix() {
     let mut failures = Vec::new();
     for (command, body, line, fix) in CASES {
         ws.write_config(&common::config(body));
-        let out = ws.run(&[command, "-no-color", "-input=false"]);
+        // `validate` takes no `-input`.
+        let out = if *command == "validate" {
+            ws.run(&[command, "-no-color"])
+        } else {
+            ws.run(&[command, "-no-color", "-input=false"])
+        };
         let text = flat(&out.combined());
         let ok = !out.success()
             && text.contains(&flat(line))
