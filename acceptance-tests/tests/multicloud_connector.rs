@@ -211,7 +211,7 @@ fn acc_multicloud_connector_rejects_bad_input_at_plan_time() {
         ),
         (
             example().replace("sync_interval_hours = 6", "sync_interval_hours = 25"),
-            r"Sync interval out of range.*25 is not from 1 to 24 hours",
+            r"Sync interval out of range.*Got 25; set a whole number from 1 to 24",
         ),
         (
             example().replace("\"lambda\"", "\"lambada\""),
