@@ -41,13 +41,6 @@ the user must own the connector's access key. If the native connector is not hea
 `wait_timeout`, or a check fails, nothing is deleted.\n\n\
 The resource records a one-time migration: destroying it recreates nothing.";
 
-fn wait_timeout(value: &Value) -> Result<Duration, String> {
-    match value.get("wait_timeout").as_str() {
-        Some(t) => validators::duration(t),
-        None => Ok(DEFAULT_WAIT),
-    }
-}
-
 /// Whether a trust policy lets Microsoft's account assume the role with `external_id`.
 pub(crate) fn trusts_microsoft(trust_policy: &str, external_id: &str) -> bool {
     let Ok(doc) = serde_json::from_str::<Json>(trust_policy) else {
@@ -174,13 +167,7 @@ impl Resource<ProviderClients> for ClassicConnectorMigrationResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Err(detail) = wait_timeout(config) {
-            diags.attribute_error(
-                AttrPath::root("wait_timeout"),
-                "Invalid wait_timeout",
-                detail,
-            );
-        }
+        validators::check_wait_timeout(config, diags);
         type Check = fn(&str) -> Result<(), String>;
         let ids: [(&str, Check); 2] = [
             ("classic_connector_id", value_checks::classic_connector_id),
@@ -232,7 +219,7 @@ impl Resource<ProviderClients> for ClassicConnectorMigrationResource {
             .get("delete_aws_user_name")
             .as_str()
             .map(str::to_owned);
-        let timeout = wait_timeout(planned).ok()?;
+        let timeout = validators::wait_timeout(planned, DEFAULT_WAIT).ok()?;
         let arm = clients.azure(diags).await?;
         let classic = match arm.classic_connector(&classic_id).await {
             Ok(Some(c)) => c,

@@ -54,13 +54,6 @@ fn count_type() -> Type {
     ])
 }
 
-fn wait_timeout(config: &Value) -> Result<Duration, String> {
-    match config.get("wait_timeout").as_str() {
-        Some(text) => validators::duration(text),
-        None => Ok(DEFAULT_WAIT),
-    }
-}
-
 /// The region an ARN names (`arn:aws:ec2:us-east-1:...`); [`GLOBAL`] when it names none or the
 /// id is not an ARN.
 fn region_of(resource_id: &str) -> String {
@@ -267,13 +260,7 @@ impl DataSource<ProviderClients> for MulticloudConnectorInventoryDataSource {
                 detail,
             );
         }
-        if let Err(detail) = wait_timeout(config) {
-            diags.attribute_error(
-                AttrPath::root("wait_timeout"),
-                "Invalid wait_timeout",
-                detail,
-            );
-        }
+        validators::check_wait_timeout(config, diags);
     }
 
     async fn read(
@@ -307,7 +294,7 @@ impl DataSource<ProviderClients> for MulticloudConnectorInventoryDataSource {
         let solution = solution_id(arm, connector_id, name, diags).await?;
         let check = config.get("check_permissions").as_bool().unwrap_or(true);
         let wait = config.get("wait_for_resources").as_bool().unwrap_or(false);
-        let timeout = wait_timeout(config).ok()?;
+        let timeout = validators::wait_timeout(config, DEFAULT_WAIT).ok()?;
         let clock = arm.clock().clone();
         let started = clock.now();
         let mut interval = FIRST_POLL_INTERVAL;

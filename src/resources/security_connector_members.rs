@@ -152,13 +152,6 @@ async fn with_health(arm: &ArmClient, c: SecurityConnector) -> Result<Member, Az
     })
 }
 
-fn wait_timeout(config: &Value) -> Result<Duration, String> {
-    match config.get("wait_timeout").as_str() {
-        Some(text) => validators::duration(text),
-        None => Ok(DEFAULT_WAIT),
-    }
-}
-
 fn wait_for_count(config: &Value) -> Result<Option<usize>, String> {
     match config.get("wait_for_count").as_i64() {
         None => Ok(None),
@@ -240,13 +233,7 @@ impl DataSource<ProviderClients> for SecurityConnectorMembersDataSource {
                 detail,
             );
         }
-        if let Err(detail) = wait_timeout(config) {
-            diags.attribute_error(
-                AttrPath::root("wait_timeout"),
-                "Invalid wait_timeout",
-                detail,
-            );
-        }
+        validators::check_wait_timeout(config, diags);
     }
 
     async fn read(
@@ -263,7 +250,7 @@ impl DataSource<ProviderClients> for SecurityConnectorMembersDataSource {
         let text = config.get("organization_connector_id").as_str()?;
         let id = SecurityConnectorId::parse(text).ok()?;
         let wanted = wait_for_count(config).ok()?;
-        let timeout = wait_timeout(config).ok()?;
+        let timeout = validators::wait_timeout(config, DEFAULT_WAIT).ok()?;
         let path = AttrPath::root("organization_connector_id");
         let org = match arm.security_connector(text).await {
             Ok(Some(c)) => c,

@@ -199,13 +199,6 @@ fn state(config: &Value, account: Option<String>, health: &Health) -> Value {
     out
 }
 
-fn wait_timeout(config: &Value) -> Result<Duration, String> {
-    match config.get("wait_timeout").as_str() {
-        Some(text) => validators::duration(text),
-        None => Ok(DEFAULT_WAIT),
-    }
-}
-
 #[async_trait]
 impl DataSource<ProviderClients> for SecurityConnectorStatusDataSource {
     fn type_name(&self) -> &'static str {
@@ -267,13 +260,7 @@ impl DataSource<ProviderClients> for SecurityConnectorStatusDataSource {
                 detail,
             );
         }
-        if let Err(detail) = wait_timeout(config) {
-            diags.attribute_error(
-                AttrPath::root("wait_timeout"),
-                "Invalid wait_timeout",
-                detail,
-            );
-        }
+        validators::check_wait_timeout(config, diags);
     }
 
     async fn read(
@@ -290,7 +277,7 @@ impl DataSource<ProviderClients> for SecurityConnectorStatusDataSource {
         let text = config.get("security_connector_id").as_str()?;
         let id = SecurityConnectorId::parse(text).ok()?;
         let wait = config.get("wait_for_healthy").as_bool().unwrap_or(false);
-        let timeout = wait_timeout(config).ok()?;
+        let timeout = validators::wait_timeout(config, DEFAULT_WAIT).ok()?;
         let clock = arm.clock().clone();
         let started = clock.now();
         let mut interval = FIRST_POLL_INTERVAL;

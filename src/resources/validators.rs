@@ -234,6 +234,33 @@ pub(crate) fn duration(value: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(total))
 }
 
+/// The `wait_timeout` attribute of a data source or resource that waits, or `default` when it
+/// is not set.
+pub(crate) fn wait_timeout(
+    config: &crate::protocol::Value,
+    default: std::time::Duration,
+) -> Result<std::time::Duration, String> {
+    match config.get("wait_timeout").as_str() {
+        Some(text) => duration(text),
+        None => Ok(default),
+    }
+}
+
+/// Reports a `wait_timeout` that does not parse, on that attribute.
+pub(crate) fn check_wait_timeout(
+    config: &crate::protocol::Value,
+    diags: &mut crate::protocol::Diagnostics,
+) {
+    // The default never fails to parse, so any one does here.
+    if let Err(detail) = wait_timeout(config, std::time::Duration::ZERO) {
+        diags.attribute_error(
+            crate::protocol::AttrPath::root("wait_timeout"),
+            "Invalid wait_timeout",
+            detail,
+        );
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
