@@ -200,22 +200,35 @@ fn acc_multicloud_connector_lifecycle() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// Diagnostic framing removed and whitespace runs collapsed, so line wrapping cannot break a
+/// match.
+fn flat(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[test]
 fn acc_multicloud_connector_rejects_bad_input_at_plan_time() {
     skip_unless_acc!();
     let (emulators, _arm) = start();
+    // (configuration, the error, the configuration line Terraform quotes: the attribute).
     let cases = [
         (
             example().replace("http://proxy.example.com:3128", "proxy.example.com"),
             r"Invalid proxy URL.*is not a URL",
+            r#"proxy_url = "proxy.example.com""#,
         ),
         (
             example().replace("sync_interval_hours = 6", "sync_interval_hours = 25"),
             r"Sync interval out of range.*Got 25; set a whole number from 1 to 24",
+            "sync_interval_hours = 25",
         ),
         (
             example().replace("\"lambda\"", "\"lambada\""),
             r#"Unknown AWS service.*"lambada" is not an AWS service the inventory scans"#,
+            r#"services = ["ec2", "s3", "lambada"]"#,
         ),
         (
             example().replace(
@@ -223,15 +236,24 @@ fn acc_multicloud_connector_rejects_bad_input_at_plan_time() {
                 "location            = \"westindia\"",
             ),
             r"Unsupported region.*westindia",
+            r#"location = "westindia""#,
         ),
         (
             example().replace("    proxy_url    = \"http://proxy.example.com:3128\"\n", ""),
             r"Proxy URL required",
+            r#"connectivity = "proxy""#,
         ),
     ];
-    for (hcl, pattern) in cases {
+    for (hcl, pattern, line) in cases {
         let ws = TerraformWorkspace::new(&emulators, &common::config(&hcl), Install::DevOverrides);
-        ws.apply_expect_error(pattern);
+        // `terraform plan`: rejected before anything is planned, let alone created.
+        let out = ws.run(&["plan", "-input=false", "-no-color"]);
+        let text = flat(&out.combined());
+        let re = regex::Regex::new(&flat(pattern)).expect("pattern");
+        assert!(
+            !out.success() && re.is_match(&text) && text.contains(&flat(line)),
+            "expected {pattern:?} on `{line}`\n{out}"
+        );
     }
     let left = hybrid_resources(&emulators);
     assert!(left.is_empty(), "{left:?}");

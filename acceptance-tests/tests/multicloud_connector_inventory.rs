@@ -197,3 +197,219 @@ fn acc_multicloud_connector_inventory_names_missing_permissions() {
     let left = hybrid_resources(&emulators);
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Both solutions, the template deployed as a CloudFormation stack, and the inventory read
+/// once something is synced.
+const STACK_CONFIG: &str = r#"
+variable "tenant_id" {
+  type = string
+}
+
+resource "multicloud_connector" "prod" {
+  name                = "aws-prod"
+  resource_group_name = "rg-arc"
+  location            = "eastus"
+  aws_account_id      = "123456789012"
+
+  inventory {
+    services = ["ec2", "iam"]
+    regions  = ["us-east-1"]
+  }
+
+  arc_onboarding {
+    regions = ["us-east-1"]
+  }
+}
+
+resource "multicloud_aws_oidc_trust" "arc" {
+  tenant_id  = var.tenant_id
+  roles      = multicloud_connector.prod.aws_roles
+  deployment = "cloudformation"
+  stack_name = "AzureArcMultiCloud"
+}
+
+data "multicloud_connector_inventory" "prod" {
+  connector_id       = multicloud_connector.prod.id
+  wait_for_resources = true
+  wait_timeout       = "5m"
+  depends_on         = [multicloud_aws_oidc_trust.arc]
+}
+"#;
+
+const PROJECTION_GROUP: &str = "aws_123456789012";
+
+/// The ids of the top-level resources of the projection group; `None` when it does not exist.
+fn projection_group(arm: &ArmApi) -> Option<Vec<String>> {
+    let (status, body) = arm.call(
+        "GET",
+        &format!(
+            "{}/resourceGroups/{PROJECTION_GROUP}/resources",
+            arm.subscription_path()
+        ),
+        "2021-04-01",
+        None,
+    );
+    if status == 404 {
+        return None;
+    }
+    assert_eq!(status, 200, "{body}");
+    let mut ids: Vec<String> = body["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    ids.sort();
+    Some(ids)
+}
+
+fn machine_id(arm: &ArmApi, instance: &str) -> String {
+    format!(
+        "{}/resourceGroups/{PROJECTION_GROUP}/providers/Microsoft.HybridCompute/machines/{instance}",
+        arm.subscription_path()
+    )
+}
+
+fn terminate(emulators: &Emulators, instance: &str) {
+    emulators.moto().query_in(
+        "ec2",
+        "us-east-1",
+        "TerminateInstances",
+        &[("InstanceId.1", instance)],
+    );
+}
+
+#[test]
+fn acc_multicloud_connector_inventory_projected_into_aws_resource_group() {
+    skip_unless_acc!();
+    let (emulators, arm) = start();
+    let first = run_instance(&emulators, "us-east-1");
+    let ws = workspace(&emulators, STACK_CONFIG);
+    ws.apply();
+    ws.plan_expect_empty();
+
+    // The template went to AWS as one stack, with the roles of both solutions.
+    assert_eq!(
+        emulators.moto().cloudformation_stack_names(),
+        ["AzureArcMultiCloud"]
+    );
+    let roles = emulators.moto().iam_role_names();
+    for role in [
+        "AzureArcMultiCloudInventory",
+        "AzureArcMultiCloudArcOnboarding",
+    ] {
+        assert!(roles.iter().any(|r| r == role), "{roles:?}");
+    }
+
+    // The sync projected the instance as an Arc machine with its AwsConnector extension, and
+    // each IAM role as Microsoft.AwsConnector/iamRoles, in aws_<account id>.
+    let connector_id = ws
+        .resource_values("multicloud_connector.prod")
+        .expect("connector")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let group = projection_group(&arm).expect("the projection group exists");
+    let machine = machine_id(&arm, &first);
+    assert!(group.contains(&machine), "{group:?}");
+    let (status, ec2) = arm.call(
+        "GET",
+        &format!("{machine}/providers/Microsoft.AwsConnector/ec2Instances/default"),
+        API,
+        None,
+    );
+    assert_eq!(status, 200, "{ec2}");
+    assert_eq!(
+        ec2["properties"]["arn"],
+        format!("arn:aws:ec2:us-east-1:123456789012:instance/{first}")
+    );
+    assert_eq!(
+        ec2["properties"]["publicCloudConnectorsResourceId"],
+        connector_id.as_str()
+    );
+    let role_id = format!(
+        "{}/resourceGroups/{PROJECTION_GROUP}/providers/Microsoft.AwsConnector/iamRoles/AzureArcMultiCloudInventory",
+        arm.subscription_path()
+    );
+    let (status, role) = arm.call("GET", &role_id, API, None);
+    assert_eq!(status, 200, "{role}");
+    assert_eq!(role["properties"]["awsAccountId"], "123456789012");
+
+    // The data source counts exactly what was projected: one machine per instance, one
+    // iamRoles resource per role.
+    let found = counts(&ws);
+    let machines = group
+        .iter()
+        .filter(|id| id.contains("/Microsoft.HybridCompute/machines/"))
+        .count() as i64;
+    let iam_roles = group
+        .iter()
+        .filter(|id| id.contains("/Microsoft.AwsConnector/iamRoles/"))
+        .count() as i64;
+    assert_eq!(
+        found,
+        vec![
+            ("ec2/us-east-1".to_owned(), machines),
+            ("iam/global".to_owned(), iam_roles)
+        ]
+    );
+    assert!(iam_roles >= 3, "{group:?}");
+
+    // Periodic sync follows AWS: a terminated instance goes, a new one comes.
+    terminate(&emulators, &first);
+    let second = run_instance(&emulators, "us-east-1");
+    let group = projection_group(&arm).expect("group");
+    assert!(!group.contains(&machine), "{group:?}");
+    assert!(group.contains(&machine_id(&arm, &second)), "{group:?}");
+    let (status, _) = arm.call("GET", &machine, API, None);
+    assert_eq!(status, 404);
+
+    // Destroy removes the projection and its group with the connector.
+    ws.destroy();
+    assert_eq!(projection_group(&arm), None);
+    let left = hybrid_resources(&emulators);
+    assert!(left.is_empty(), "{left:?}");
+    assert!(emulators.moto().cloudformation_stack_names().is_empty());
+    assert!(emulators.moto().iam_role_names().is_empty());
+}
+
+#[test]
+fn acc_multicloud_connector_inventory_kept_on_destroy_when_asked() {
+    skip_unless_acc!();
+    let (emulators, arm) = start();
+    let instance = run_instance(&emulators, "us-east-1");
+    // The proxy variant of Arc onboarding, and the projection kept on destroy.
+    let keep = STACK_CONFIG
+        .replace(
+            "  aws_account_id      = \"123456789012\"\n",
+            "  aws_account_id      = \"123456789012\"\n  delete_inventory_on_destroy = false\n",
+        )
+        .replace(
+            "  arc_onboarding {\n",
+            "  arc_onboarding {\n    connectivity = \"proxy\"\n    proxy_url    = \"http://proxy.example.com:3128\"\n",
+        );
+    let ws = workspace(&emulators, &keep);
+    ws.apply();
+    ws.plan_expect_empty();
+    assert_eq!(
+        emulators.moto().cloudformation_stack_names(),
+        ["AzureArcMultiCloud"]
+    );
+    let values = ws.resource_values(DATA).expect("data source");
+    assert_eq!(
+        ws.resource_values("multicloud_connector.prod")
+            .expect("connector")["arc_onboarding"]["proxy_url"],
+        "http://proxy.example.com:3128"
+    );
+    assert!(
+        values["total_count"].as_i64().is_some_and(|n| n >= 1),
+        "{values}"
+    );
+    let before = projection_group(&arm).expect("group");
+    assert!(before.contains(&machine_id(&arm, &instance)), "{before:?}");
+    ws.destroy();
+    // As the service does: the connector is gone, its syncs stopped, the copies stay.
+    assert!(hybrid_resources(&emulators).is_empty());
+    terminate(&emulators, &instance);
+    assert_eq!(projection_group(&arm), Some(before));
+}

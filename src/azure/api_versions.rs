@@ -26,3 +26,11 @@ pub const AUTHORIZATION: &str = "2022-04-01";
 /// `Microsoft.HybridConnectivity` (multicloud connector enabled by Azure Arc: public cloud
 /// connectors, solution configurations, `generateAwsTemplate`): the newest stable version.
 pub const HYBRID_CONNECTIVITY: &str = "2024-12-01";
+/// `Microsoft.AwsConnector` (the Azure representations of AWS resources the multicloud
+/// connector's inventory projects): the default tag of its specification.
+pub const AWS_CONNECTOR: &str = "2024-12-01";
+/// `Microsoft.HybridCompute/machines` (Arc-enabled servers, which EC2 instances are projected
+/// as): a stable version.
+pub const HYBRID_COMPUTE: &str = "2024-07-10";
+/// `Microsoft.Resources` resource groups and their resource lists.
+pub const RESOURCE_GROUPS: &str = "2021-04-01";

@@ -11,6 +11,7 @@ pub mod config;
 pub mod credential;
 pub mod error;
 pub mod hybrid_connectivity;
+pub mod inventory_projection;
 pub mod list;
 pub mod lro;
 pub mod pricings;

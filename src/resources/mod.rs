@@ -18,6 +18,7 @@ mod docs;
 mod errors;
 mod ids;
 mod multicloud_connector;
+mod multicloud_connector_cleanup;
 mod multicloud_connector_inventory;
 mod multicloud_connector_model;
 mod multicloud_connector_roles;

@@ -241,21 +241,11 @@ impl Resource<ProviderClients> for MulticloudConnectorResource {
         let Some(id) = current.get("id").as_str() else {
             return;
         };
-        // Solutions first, as the portal does: the connector's deletion then has nothing to
-        // leave behind.
-        match arm.solution_configurations(id).await {
-            Ok(all) => {
-                for s in all {
-                    if let Err(e) = arm.delete_solution_configuration(&s.id).await {
-                        errors::azure(
-                            diags,
-                            &format!("Cannot delete the solution configuration {:?}", s.name),
-                            &e,
-                        );
-                        return;
-                    }
-                }
-            }
+        // The projection first (see multicloud_connector_cleanup), then the solutions, as the
+        // portal does, so the connector's deletion has nothing to leave behind.
+        let mut cleanup = super::multicloud_connector_cleanup::enabled(current);
+        let all = match arm.solution_configurations(id).await {
+            Ok(all) => all,
             Err(AzureError::NotFound(_)) => return,
             Err(e) => {
                 errors::azure(
@@ -265,9 +255,32 @@ impl Resource<ProviderClients> for MulticloudConnectorResource {
                 );
                 return;
             }
+        };
+        // Without an inventory solution there is no projection of this connector to remove.
+        cleanup &= all
+            .iter()
+            .any(|s| s.properties.solution_type.eq_ignore_ascii_case(INVENTORY));
+        if cleanup
+            && !super::multicloud_connector_cleanup::delete_projection(arm, &all, diags).await
+        {
+            return;
+        }
+        for s in all {
+            if let Err(e) = arm.delete_solution_configuration(&s.id).await {
+                errors::azure(
+                    diags,
+                    &format!("Cannot delete the solution configuration {:?}", s.name),
+                    &e,
+                );
+                return;
+            }
         }
         if let Err(e) = arm.delete_public_cloud_connector(id).await {
             errors::azure(diags, "Cannot delete the multicloud connector", &e);
+            return;
+        }
+        if cleanup {
+            super::multicloud_connector_cleanup::delete_empty_group(arm, current, diags).await;
         }
     }
 
@@ -407,6 +420,7 @@ fn refreshed(
     if org || current.get("organization").as_bool().is_some() {
         state.set_attr("organization", org);
     }
+    state.set_attr("stack_set_name", model::stack_set_name(org));
     let excluded = &p.aws_cloud_profile.excluded_accounts;
     if !excluded.is_empty() || !current.get("excluded_account_ids").is_null() {
         state.set_attr(

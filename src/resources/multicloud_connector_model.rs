@@ -56,6 +56,19 @@ pub(crate) const SUPPORTED_LOCATIONS: &[&str] = &[
     "westus3",
 ];
 
+/// The StackSet name the connector's documentation prescribes for organizations: the
+/// authentication template deployed to the member accounts under this name.
+pub(crate) const ORGANIZATION_STACK_SET_NAME: &str = "AzureArcMultiCloudStackset";
+
+/// `stack_set_name` of a connector: the prescribed StackSet for organizations, null otherwise.
+pub(crate) fn stack_set_name(organization: bool) -> Value {
+    if organization {
+        Value::from(ORGANIZATION_STACK_SET_NAME)
+    } else {
+        Value::Null
+    }
+}
+
 /// Hours between periodic syncs the portal offers.
 pub(crate) const SYNC_HOURS: std::ops::RangeInclusive<i64> = 1..=24;
 /// The default of `periodic_sync` and `sync_interval_hours`.

@@ -13,8 +13,14 @@ Arc-enables its EC2 instances. Each block is one solution configuration of the c
 removing a block adds or removes the solution in place.\n\n\
 The connector works once the authentication template it generates (`authentication_template`, a \
 CloudFormation template) is deployed in the AWS account, as a stack (and, for organizations, as the \
-StackSet `AzureArcMultiCloudStackset`). Projected resources land in the resource group \
-`aws_<account id>` (`aws_resource_group_name`).\n\n\
+StackSet `AzureArcMultiCloudStackset`). `multicloud_aws_oidc_trust` deploys it from `aws_roles` \
+(`deployment = \"cloudformation\"` for the stack); for an organization, give its \
+`organization {}` block `stack_set_name = multicloud_connector.<name>.stack_set_name` and the \
+connector's `excluded_account_ids`, and run with the management account's credentials.\n\n\
+The inventory projects the AWS resources into the resource group `aws_<account id>` \
+(`aws_resource_group_name`): `Microsoft.AwsConnector/*` resources, and EC2 instances as \
+`Microsoft.HybridCompute/machines`. The service keeps them when the connector is deleted; \
+destroy deletes them (and the group once empty) unless `delete_inventory_on_destroy = false`.\n\n\
 The resource providers `Microsoft.HybridConnectivity`, `Microsoft.HybridCompute` and \
 `Microsoft.AwsConnector` are registered when needed (Contributor on the subscription). A connector \
 that already exists must be imported.";
@@ -147,6 +153,23 @@ pub(crate) fn schema() -> Schema {
             .attribute(computed(Attribute::string("connector_primary_identifier")).description(
                 "The identifier Azure gave the connector; the authentication template's roles trust tokens for it.",
             ))
+            .attribute(computed(Attribute::string("stack_set_name")).description(
+                "For an organization (`organization = true`), the name the connector's \
+                 documentation gives the StackSet that deploys `authentication_template` to the \
+                 member accounts, `AzureArcMultiCloudStackset`; null otherwise. Pass it to \
+                 `multicloud_aws_oidc_trust`'s `organization { stack_set_name = ... }`.",
+            ))
+            .attribute(
+                Attribute::bool(super::multicloud_connector_cleanup::ATTRIBUTE)
+                    .optional()
+                    .description(
+                        "Whether destroy also deletes the Azure representations of the AWS \
+                         resources the inventory synced into `aws_resource_group_name` (default \
+                         `true`), and that group when nothing else is left in it. The service \
+                         itself keeps them when the connector is deleted: syncs stop and the \
+                         copies go stale. Set `false` to keep them.",
+                    ),
+            )
             .attribute(computed(Attribute::string("aws_resource_group_name")).description(
                 "The resource group (`aws_<account id>`) the inventory and Arc-enabled EC2 instances land in.",
             ))
@@ -219,6 +242,11 @@ pub(crate) fn settle(plan: &mut PlanContext, subscription_id: Option<String>) {
             }
             settle_block(block, arc);
         }
+    }
+    if !plan.planned.get("organization").is_unknown() {
+        let org = plan.planned.get("organization").as_bool() == Some(true);
+        plan.planned
+            .set_attr("stack_set_name", model::stack_set_name(org));
     }
     if let Some(account) = plan.planned.get("aws_account_id").as_str() {
         let rg = model::aws_resource_group(account);

@@ -37,7 +37,9 @@ pub(crate) fn block() -> NestedBlock {
             .attribute(opt(
                 Attribute::string("stack_set_name"),
                 "Name of the StackSet. Defaults to `MDCOnboardingStackSet`; give the connector's \
-                 organization block the same name. Changing it replaces the trust.",
+                 organization block the same name. For the roles of an Arc multicloud connector, \
+                 use `multicloud_connector.<name>.stack_set_name` (`AzureArcMultiCloudStackset`). \
+                 Changing it replaces the trust.",
             ))
             .attribute(opt(
                 Attribute::list("target_ou_ids", Type::String),

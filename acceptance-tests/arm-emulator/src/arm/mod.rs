@@ -141,6 +141,9 @@ pub(crate) async fn route(shared: &Shared, req: &Req) -> Resp {
     if req.method == Method::GET && crate::security::members::concerns(&req.path) {
         crate::security::members::sync(shared).await;
     }
+    if req.method == Method::GET && crate::hybrid::projection::concerns(&req.path) {
+        crate::hybrid::projection::sync(shared).await;
+    }
     if let Some(target) = crate::security::health::parse_path(&req.path) {
         return crate::security::health::serve(shared, req, target).await;
     }
@@ -214,6 +217,9 @@ fn dispatch(ctx: &Ctx<'_>, world: &mut World) -> Result<Resp, ArmError> {
         [] if req.method == Method::GET => Ok(Resp::ok(providers::subscription_json(ctx.shared))),
         ["resourcegroups"] if req.method == Method::GET => resource_groups::list(ctx, world),
         ["resourcegroups", _] => resource_groups::handle(ctx, world, segs[3]),
+        ["resourcegroups", _, "resources"] if req.method == Method::GET => {
+            resource_groups::list_resources(ctx, world, segs[3])
+        }
         ["resourcegroups", _, "providers", _, _, ..] => resources::handle(
             ctx,
             world,

@@ -26,6 +26,40 @@ pub(super) fn list(ctx: &Ctx<'_>, world: &World) -> Result<Resp, ArmError> {
     Ok(super::paged(ctx, world, items))
 }
 
+/// `Resources_ListByResourceGroup`: the group's top-level resources (extension and child
+/// resources are not listed), in the generic resource shape.
+pub(super) fn list_resources(ctx: &Ctx<'_>, world: &World, name: &str) -> Result<Resp, ArmError> {
+    let key = name.to_ascii_lowercase();
+    if !world.resource_groups.contains_key(&key) {
+        return Err(rg_not_found(name));
+    }
+    let sub = &ctx.shared.config.subscription_id;
+    let prefix =
+        format!("/subscriptions/{sub}/resourcegroups/{key}/providers/").to_ascii_lowercase();
+    let items: Vec<Value> = world
+        .resources
+        .iter()
+        .filter(|(k, _)| {
+            k.strip_prefix(&prefix)
+                .is_some_and(|rest| rest.split('/').count() == 3)
+        })
+        .map(|(_, s)| {
+            let mut item = json!({
+                "id": s.id,
+                "name": s.body.get("name").cloned().unwrap_or(Value::Null),
+                "type": s.resource_type,
+            });
+            for k in ["location", "kind", "tags"] {
+                if let Some(v) = s.body.get(k) {
+                    item[k] = v.clone();
+                }
+            }
+            item
+        })
+        .collect();
+    Ok(super::paged(ctx, world, items))
+}
+
 pub(super) fn handle(ctx: &Ctx<'_>, world: &mut World, name: &str) -> Result<Resp, ArmError> {
     let key = name.to_ascii_lowercase();
     let sub = &ctx.shared.config.subscription_id;

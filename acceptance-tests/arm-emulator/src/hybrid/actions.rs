@@ -73,7 +73,6 @@ pub(crate) fn parse_path(path: &str) -> Option<Target> {
 /// The connector and its solution configurations, copied out of the store.
 struct Snapshot {
     scope: Scope,
-    subscription: String,
     /// (id, solution type, settings) of each solution configuration.
     solutions: Vec<(String, String, Map<String, Value>)>,
     aws: Option<AwsClient>,
@@ -142,7 +141,6 @@ fn snapshot(shared: &Shared, connector: &str) -> Result<Snapshot, ArmError> {
             tenant: shared.config.tenant_id.clone(),
             identifier: text("/properties/connectorPrimaryIdentifier"),
         },
-        subscription: shared.config.subscription_id.clone(),
         solutions,
         aws: world
             .aws_endpoint
@@ -251,7 +249,7 @@ async fn list_inventory(
     item: Option<&str>,
 ) -> Result<Resp, ArmError> {
     let snap = snapshot(shared, connector)?;
-    let Some((id, solution_type, settings)) = snap
+    let Some((id, solution_type, _)) = snap
         .solutions
         .iter()
         .find(|(id, _, _)| {
@@ -264,22 +262,15 @@ async fn list_inventory(
         return Err(not_found_resource(SOLUTION_TYPE, solution, None));
     };
     let mut items = Vec::new();
-    // Only the inventory solution projects resources, and only once its role works.
-    if solution_type == INVENTORY
-        && let Some(aws) = &snap.aws
-    {
-        let missing = permissions::check(aws, &snap.scope, &[INVENTORY])
-            .await
-            .map_err(|e| aws_failed(&e))?;
-        if missing.is_empty() {
-            let found = inventory::scan(aws, &snap.scope.account, &settings)
-                .await
-                .map_err(|e| aws_failed(&e))?;
-            items = found
-                .iter()
-                .map(|i| inventory::resource(&id, &snap.subscription, &snap.scope.account, i))
-                .collect();
-        }
+    // Only the inventory solution projects resources; the list is what its syncs projected
+    // (kept when the permissions go away later, as the service keeps them).
+    if solution_type == INVENTORY {
+        super::projection::sync(shared).await;
+        let world = shared.world.lock();
+        items = super::projection::items_of(&world, connector)
+            .iter()
+            .map(|(kind, arn, azure)| inventory::resource(&id, kind, arn, azure))
+            .collect();
     }
     match item {
         None => Ok(Resp::ok(json!({"value": items}))),

@@ -1,7 +1,7 @@
-//! The inventory a solution configuration has synced (`Inventory_ListBySolutionConfiguration`),
-//! derived on each read from what the AWS emulator holds: EC2 instances (per region), S3
+//! What the inventory solution scans in the AWS emulator: EC2 instances (per region), S3
 //! buckets and IAM roles, limited to the services and regions of the inventory solution's
-//! settings. Other services of the catalogue sync nothing here. The spec's `cloudNativeType`
+//! settings; and the items `Inventory_ListBySolutionConfiguration` lists for what the sync
+//! projected ([`super::projection`]). Other services of the catalogue sync nothing here. The spec's `cloudNativeType`
 //! enum names only `ec2` but is open (`modelAsString`); `s3` and `iam` follow its spelling.
 
 use serde_json::{Map, Value, json};
@@ -109,20 +109,23 @@ pub(crate) async fn scan(
     Ok(out)
 }
 
-/// The `InventoryResource` of `item` under the solution configuration `solution_id`.
-pub(crate) fn resource(solution_id: &str, subscription: &str, account: &str, item: &Item) -> Value {
-    let name = crate::ids::stable_guid("inventory", &item.arn);
+/// The `InventoryResource` under the solution configuration `solution_id` for an AWS resource
+/// (`cloud_native_type`, its ARN) projected as the Azure resource `azure_id`.
+pub(crate) fn resource(
+    solution_id: &str,
+    cloud_native_type: &str,
+    arn: &str,
+    azure_id: &str,
+) -> Value {
+    let name = crate::ids::stable_guid("inventory", arn);
     json!({
         "id": format!("{solution_id}/inventory/{name}"),
         "name": name,
         "type": "Microsoft.HybridConnectivity/solutionConfigurations/inventory",
         "properties": {
-            "cloudNativeType": item.cloud_native_type,
-            "cloudNativeResourceId": item.arn,
-            "azureResourceId": format!(
-                "/subscriptions/{subscription}/resourceGroups/aws_{account}/providers/Microsoft.AwsConnector/{}/{}",
-                item.azure_type, item.name
-            ),
+            "cloudNativeType": cloud_native_type,
+            "cloudNativeResourceId": arn,
+            "azureResourceId": azure_id,
             "status": "Completed",
             "statusDetails": "Synced.",
             "provisioningState": "Succeeded",
@@ -149,10 +152,11 @@ mod tests {
             azure_type: "ec2Instances",
             name: "i-1".into(),
         };
-        let r = resource("/sc", "s", "123456789012", &item);
+        let azure = super::super::projection::azure_id("s", "123456789012", &item);
+        let r = resource("/sc", item.cloud_native_type, &item.arn, &azure);
         assert_eq!(
             r["properties"]["azureResourceId"],
-            "/subscriptions/s/resourceGroups/aws_123456789012/providers/Microsoft.AwsConnector/ec2Instances/i-1"
+            "/subscriptions/s/resourceGroups/aws_123456789012/providers/Microsoft.HybridCompute/machines/i-1"
         );
         assert!(
             r["id"]

@@ -7,6 +7,7 @@
 pub(crate) mod actions;
 mod inventory;
 mod permissions;
+pub(crate) mod projection;
 mod schema;
 pub(crate) mod settings;
 pub(crate) mod template;
