@@ -79,30 +79,35 @@ pub(crate) async fn delete_projection(
 }
 
 /// Deletes the account's `aws_<account id>` group once nothing is left in it; a group that
-/// still holds resources (another connector's, or the user's) is kept.
+/// still holds resources (another connector's, or the user's) is kept. Runs after the
+/// connector is gone, so a failure here is a warning: an error would keep the deleted
+/// connector in state.
 pub(crate) async fn delete_empty_group(arm: &ArmClient, current: &Value, diags: &mut Diagnostics) {
     let Some(account) = current.get("aws_account_id").as_str() else {
         return;
     };
     let group = aws_resource_group(account);
-    match arm.resource_group_resources(&group).await {
-        Ok(Some(left)) if left.is_empty() => {
-            if let Err(e) = arm.delete_resource_group(&group).await {
-                errors::azure(
-                    diags,
-                    &format!("Cannot delete the empty resource group {group}"),
-                    &e,
-                );
-            }
-        }
+    let failed = match arm.resource_group_resources(&group).await {
+        Ok(Some(left)) if left.is_empty() => arm.delete_resource_group(&group).await.err(),
         Ok(Some(left)) => {
             tracing::info!(
                 group = %group,
                 left = left.len(),
                 "keeping the projection resource group: it holds other resources"
             );
+            None
         }
-        Ok(None) => {}
-        Err(e) => errors::azure(diags, &format!("Cannot list the resources of {group}"), &e),
+        Ok(None) => None,
+        Err(e) => Some(e),
+    };
+    if let Some(e) = failed {
+        diags.warning(
+            format!("The resource group {group} was left behind"),
+            format!(
+                "The connector is deleted, but its empty projection group could not be removed: \
+                 {e}\n\nDelete it yourself once it holds nothing you need: \
+                 az group delete --name {group}"
+            ),
+        );
     }
 }
