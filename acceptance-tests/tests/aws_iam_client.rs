@@ -247,3 +247,34 @@ fn acc_aws_iam_client_throttling_is_retried() {
     assert!(err.to_string().contains("GetRole"), "{err}");
     assert_eq!(moto.call_count("iam", "GetRole"), 3);
 }
+
+#[test]
+fn acc_aws_iam_client_adopts_a_role_whose_every_answer_was_lost() {
+    skip_unless_acc!();
+    let (moto, _dir, rt) = start();
+    // The first attempt makes the role and loses its answer; the SDK's two retries are
+    // dropped too, so the call ends with no answer at all while the role exists.
+    moto.add_fault(
+        json!({"service": "iam", "action": "CreateRole", "count": 1, "drop_after": true}),
+    );
+    moto.add_fault(json!({"service": "iam", "action": "CreateRole", "count": 2, "drop": true}));
+    let new = NewRole {
+        name: "Unanswered".into(),
+        trust_policy: trust("arn:aws:iam::123456789012:oidc-provider/x", "a"),
+        ..Default::default()
+    };
+    let role = run(&rt, async {
+        iam(moto.url()).await.create_role(&new).await.unwrap()
+    });
+    assert_eq!(role.name, "Unanswered");
+    assert_eq!(moto.call_count("iam", "CreateRole"), 3);
+    assert_eq!(moto.iam_role_names(), ["Unanswered"]);
+
+    // A role someone else made earlier with that name is still refused, answers or not.
+    moto.add_fault(json!({"service": "iam", "action": "CreateRole", "count": 3, "drop": true}));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let err = run(&rt, async {
+        iam(moto.url()).await.create_role(&new).await.unwrap_err()
+    });
+    assert!(matches!(err, AwsError::Unreachable { .. }), "{err:?}");
+}

@@ -227,6 +227,41 @@ fn acc_moto_ext_cloudformation_failures_roll_back() {
 }
 
 #[test]
+fn acc_moto_ext_create_stack_honours_the_request_token() {
+    skip_unless_acc!();
+    let (moto, _dir) = start();
+    let body = r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}"#;
+    let create = |token: &str| {
+        moto.query_status(
+            "cloudformation",
+            "CreateStack",
+            &[
+                ("StackName", "retried"),
+                ("TemplateBody", body),
+                ("ClientRequestToken", token),
+            ],
+        )
+    };
+    let id = |xml: &str| {
+        xml.split("<StackId>")
+            .nth(1)
+            .and_then(|rest| rest.split("</StackId>").next())
+            .map(str::to_owned)
+    };
+    let (status, first) = create("token-1");
+    assert_eq!(status, 200, "{first}");
+    // The SDK's retry of a request whose answer was lost: the same stack, not an error.
+    let (status, again) = create("token-1");
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(id(&again), id(&first));
+    assert!(id(&first).is_some(), "{first}");
+    // Another request for the same name is a second stack, which AWS refuses.
+    let (status, other) = create("token-2");
+    assert_eq!(status, 400, "{other}");
+    assert!(other.contains("AlreadyExistsException"), "{other}");
+}
+
+#[test]
 fn acc_moto_ext_web_identity_is_validated() {
     skip_unless_acc!();
     let (moto, _dir) = start();
@@ -410,6 +445,7 @@ fn acc_moto_ext_self_check_passes() {
     for p in [
         "iam_oidc",
         "cfn_iam",
+        "cfn_request_tokens",
         "cfn_stack_failures",
         "cfn_stacksets",
         "sts_web_identity",

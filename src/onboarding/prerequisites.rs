@@ -118,7 +118,8 @@ impl PricingSetting {
         }
     }
 
-    fn same_as(&self, other: &PricingSetting) -> bool {
+    /// Whether both are the same setting (sub-plan names compared without case).
+    pub fn same_as(&self, other: &PricingSetting) -> bool {
         self.tier == other.tier
             && match (&self.sub_plan, &other.sub_plan) {
                 (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),

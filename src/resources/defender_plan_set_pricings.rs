@@ -354,6 +354,11 @@ async fn write(
                 written.insert(name.clone(), setting_of(&p));
             }
             Err(e) => {
+                if let Some(p) = applied_anyway(arm, subscription_id, name, target, &e).await {
+                    tracing::info!(pricing = %name, error = %e, "the pricing write failed, yet the pricing holds what it wrote");
+                    written.insert(name.clone(), setting_of(&p));
+                    continue;
+                }
                 errors::azure(
                     diags,
                     &format!("Cannot set the Defender plan pricing {name}"),
@@ -364,6 +369,55 @@ async fn write(
         }
     }
     (written, None)
+}
+
+/// Whether a failed write may still have been applied: the request went out and its answer
+/// was lost (a broken connection, a timeout), or the service failed after accepting it (5xx).
+/// Only a connection never made, or a request never built, rules it out. A TLS failure does
+/// not: a peer hanging up mid-answer is reported as a missing TLS `close_notify`.
+fn may_have_taken_effect(e: &AzureError) -> bool {
+    use crate::http::TransportFailure::{Config, Connect, Dns};
+    match e {
+        AzureError::Transport { kind, .. } => !matches!(kind, Connect | Dns | Config),
+        AzureError::Transient(_) => true,
+        _ => false,
+    }
+}
+
+/// Whether a write that failed with `e` took effect all the same: a PUT the service applied
+/// whose answer was lost is an error to the caller, yet the pricing changed. Unless it is
+/// recorded as written, state would say the plan set changed nothing, and destroy would leave
+/// the plan switched on. The pricing is read back, and counts as written only when the error
+/// leaves room for it and it now holds exactly what was written (the write was made only
+/// because it held something else).
+async fn applied_anyway(
+    arm: &ArmClient,
+    subscription_id: &str,
+    name: &str,
+    target: &PricingSetting,
+    e: &AzureError,
+) -> Option<Pricing> {
+    if !may_have_taken_effect(e) {
+        return None;
+    }
+    // The connection that lost the answer may not be the last to break: a few reads, so one
+    // more broken connection does not turn a write that happened into one that did not.
+    for _ in 0..READ_BACK_ATTEMPTS {
+        match arm.pricing(subscription_id, name).await {
+            Ok(now) => return now.filter(|p| holds(p, target)),
+            Err(_) => tokio::time::sleep(READ_BACK_PAUSE).await,
+        }
+    }
+    None
+}
+
+/// Reads of a pricing whose write failed, to learn whether the write took effect.
+const READ_BACK_ATTEMPTS: usize = 3;
+const READ_BACK_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Whether the pricing read back holds `target`.
+fn holds(now: &Pricing, target: &PricingSetting) -> bool {
+    setting_of(now).same_as(target)
 }
 
 /// The state after the writes: written pricings at what the service answered, pricings whose
@@ -651,6 +705,53 @@ mod tests {
         state.set_attr(ENSURED, ensured_value(&[(SERVERS.into(), std(None))]));
         assert_eq!(previous_of(&state), changed);
         assert_eq!(ensured_of(&state)[SERVERS], std(None));
+    }
+
+    #[test]
+    fn a_write_whose_answer_was_lost_counts_when_the_pricing_holds_it() {
+        let transport = |kind| AzureError::Transport {
+            method: "PUT".into(),
+            url: "https://management.azure.com/x".into(),
+            kind,
+            message: "connection closed before message completed".into(),
+        };
+        use crate::http::TransportFailure;
+        assert!(may_have_taken_effect(&transport(
+            TransportFailure::Interrupted
+        )));
+        assert!(may_have_taken_effect(&transport(TransportFailure::Timeout)));
+        assert!(
+            may_have_taken_effect(&transport(TransportFailure::Tls)),
+            "a hang-up over TLS is reported as a TLS failure"
+        );
+        assert!(
+            !may_have_taken_effect(&transport(TransportFailure::Connect)),
+            "nothing was sent"
+        );
+        let details = |status: u16| {
+            Box::new(crate::azure::ArmErrorDetails {
+                method: "PUT".into(),
+                url: "https://management.azure.com/x".into(),
+                status,
+                code: String::new(),
+                message: String::new(),
+                target: None,
+                request_id: None,
+                correlation_id: None,
+            })
+        };
+        assert!(may_have_taken_effect(&AzureError::Transient(details(503))));
+        assert!(!may_have_taken_effect(&AzureError::Invalid(details(400))));
+
+        let p2 = Pricing::update("Standard", Some("p2"), Vec::new());
+        assert!(holds(&p2, &std(Some("P2"))));
+        assert!(
+            !holds(&p2, &std(Some("P1"))),
+            "another sub-plan is not ours"
+        );
+        let free = Pricing::update("Free", None, Vec::new());
+        assert!(!holds(&free, &std(Some("P2"))), "the write did not land");
+        assert!(holds(&free, &PricingSetting::free()));
     }
 
     #[test]

@@ -34,7 +34,16 @@ impl IamClient {
             .map(|k| k.id)
             .collect();
         let started = std::time::Instant::now();
-        let key = self.create_access_key_once(user).await?;
+        let key = match self.create_access_key_once(user).await {
+            Ok(k) => k,
+            Err(e) => {
+                // An attempt whose answer was lost may have made a key nobody can use.
+                if super::lost_answer::may_have_created(&e) {
+                    self.delete_keys_of_lost_creates(user, &before, None).await;
+                }
+                return Err(e);
+            }
+        };
         // A call this slow may have had an attempt time out that IAM is still processing: give
         // it one more attempt's time to land before looking for the key it made.
         let attempt = crate::http::transport::request_timeout_override()
@@ -42,7 +51,7 @@ impl IamClient {
         if started.elapsed() >= attempt {
             tokio::time::sleep(attempt).await;
         }
-        self.delete_keys_of_lost_creates(user, &before, &key.id)
+        self.delete_keys_of_lost_creates(user, &before, Some(&key.id))
             .await;
         Ok(key)
     }

@@ -1,7 +1,8 @@
 //! Creates whose answer was lost. IAM's create calls take no idempotency token, and the SDK
 //! retries a call whose connection broke or timed out: when the first attempt did create the
 //! object, the retry is refused with `EntityAlreadyExists` (a role or user) or silently makes
-//! a second object (an access key). Without the checks here the object would be left outside
+//! a second object (an access key). When the retries run out on broken connections too, the
+//! call fails with no answer at all, and the object may exist all the same. Without the checks here the object would be left outside
 //! state, and the next apply would stop on "already exists". An object counts as ours only when
 //! IAM dated it after our call began (and, for a role, it has the trust policy we sent):
 //! someone else's object is still reported as already existing.
@@ -63,13 +64,13 @@ impl IamClient {
     }
 
     /// Deletes the keys of `user` that are neither in `before` nor `created`: keys a retried
-    /// CreateAccessKey made whose secret nobody ever received. Failures are logged only: the
-    /// key we hold is good either way.
+    /// (or failed) CreateAccessKey made whose secret nobody ever received. Failures are logged
+    /// only: the key we hold (if any) is good either way.
     pub(crate) async fn delete_keys_of_lost_creates(
         &self,
         user: &str,
         before: &[String],
-        created: &str,
+        created: Option<&str>,
     ) {
         let keys = match self.list_access_keys(user).await {
             Ok(k) => k,
@@ -79,7 +80,7 @@ impl IamClient {
             }
         };
         for key in keys {
-            if key.id != created && !before.contains(&key.id) {
+            if created != Some(key.id.as_str()) && !before.contains(&key.id) {
                 tracing::info!(%user, key = %key.id, "deleting a key whose CreateAccessKey answer was lost");
                 if let Err(e) = self.delete_access_key(user, &key.id).await {
                     tracing::warn!(%user, key = %key.id, error = %e, "cannot delete the unusable key");
@@ -89,13 +90,24 @@ impl IamClient {
     }
 }
 
-/// Keeps `result` unless it is `AlreadyExists` and `adopt` finds the object ours.
+/// Whether a failed create may still have made its object: the service refused a retry
+/// because the object exists (an earlier attempt made it), or the last attempt got no answer
+/// at all (a broken connection or a timeout after an earlier attempt was processed).
+pub(crate) fn may_have_created(e: &AwsError) -> bool {
+    matches!(
+        e,
+        AwsError::AlreadyExists { .. } | AwsError::Unreachable { .. }
+    )
+}
+
+/// Keeps `result` unless it is an error after which the object may exist
+/// ([`may_have_created`]) and `adopt` finds the object ours.
 pub(crate) async fn unless_ours<T, F>(result: Result<T, AwsError>, adopt: F) -> Result<T, AwsError>
 where
     F: std::future::Future<Output = Option<T>>,
 {
     match result {
-        Err(e @ AwsError::AlreadyExists { .. }) => adopt.await.ok_or(e),
+        Err(e) if may_have_created(&e) => adopt.await.ok_or(e),
         other => other,
     }
 }
@@ -103,6 +115,39 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unreachable() -> AwsError {
+        AwsError::Unreachable {
+            service: "iam".into(),
+            endpoint: "https://iam.amazonaws.com".into(),
+            message: "connection closed before message completed".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_create_without_an_answer_is_checked_like_one_refused_as_existing() {
+        // The last attempt was dropped after an earlier one made the role: ours.
+        let adopted = unless_ours(Err::<u8, _>(unreachable()), async { Some(7) }).await;
+        assert_eq!(adopted.ok(), Some(7));
+        // Nothing of ours exists: the original error stands.
+        let kept = unless_ours(Err::<u8, _>(unreachable()), async { None }).await;
+        assert!(
+            matches!(kept, Err(AwsError::Unreachable { .. })),
+            "{kept:?}"
+        );
+        // An answer that says no is final; the lookup is not even made.
+        let refused = AwsError::Api {
+            operation: "CreateRole".into(),
+            code: "MalformedPolicyDocument".into(),
+            message: "bad".into(),
+            request_id: None,
+        };
+        let kept = unless_ours(Err::<u8, _>(refused), async {
+            panic!("no lookup after a definite refusal")
+        })
+        .await;
+        assert!(matches!(kept, Err(AwsError::Api { .. })), "{kept:?}");
+    }
 
     #[test]
     fn only_objects_dated_within_the_call_are_ours() {
