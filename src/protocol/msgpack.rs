@@ -443,7 +443,16 @@ impl<'a> Reader<'a> {
             0xcf => {
                 self.pos += 1;
                 let u = u64::from_be_bytes(self.be()?);
-                i64::try_from(u).map_or_else(|_| Number::Big(u.to_string()), Number::Int)
+                // Above i64, the same canonical form as the decimal text of the number: a
+                // float when it is one exactly, else the text. Found by fuzzing: a Big here
+                // re-encoded as text that decoded as a float, so a round trip changed bytes.
+                match i64::try_from(u) {
+                    Ok(i) => Number::Int(i),
+                    Err(_) => {
+                        let text = u.to_string();
+                        Number::parse(&text).unwrap_or(Number::Big(text))
+                    }
+                }
             }
             0xd0 => {
                 self.pos += 1;
@@ -597,6 +606,24 @@ mod tests {
             assert_eq!(round_trip(&expected, &Type::Number), expected);
         }
         assert!(decode(&[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1], &Type::Number).is_err());
+    }
+
+    #[test]
+    fn a_uint64_above_i64_has_one_canonical_form() {
+        // 14918173765664768000 is an exact f64: as uint64 and as its decimal text it must
+        // decode to the same value, so that re-encoding is stable.
+        let u: u64 = 14_918_173_765_664_768_000;
+        let mut bytes = vec![0xcf];
+        bytes.extend_from_slice(&u.to_be_bytes());
+        let from_uint = decode(&bytes, &Type::Number).ok();
+        let text = u.to_string();
+        let mut str_bytes = vec![0xa0 | text.len() as u8];
+        str_bytes.extend_from_slice(text.as_bytes());
+        let from_text = decode(&str_bytes, &Type::Number).ok();
+        let expected = Value::Number(Number::Float(u as f64));
+        assert_eq!(from_uint.as_ref(), Some(&expected));
+        assert_eq!(from_text.as_ref(), Some(&expected));
+        assert_eq!(round_trip(&expected, &Type::Number), expected);
     }
 
     #[test]
