@@ -326,7 +326,7 @@ fn launcher(paths: &Paths) -> std::path::PathBuf {
 }
 
 /// Decodes `%XX` escapes (IAM URL-encodes policy documents).
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -391,7 +391,7 @@ fn unescape_xml(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn form_encode(s: &str) -> String {
+pub(crate) fn form_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {

@@ -73,6 +73,80 @@ impl Moto {
             .unwrap_or_else(|e| panic!("moto seed accounts: not JSON ({e}): {text}"));
         parse(&body).unwrap_or_else(|| panic!("moto seed accounts: unexpected answer {body}"))
     }
+
+    /// A Query-protocol call (IAM, CloudFormation) answered as `account` would answer it: moto
+    /// picks the account from its `x-moto-account-id` header, so a member account is read
+    /// without credentials of its own. Panics unless moto answers 2xx.
+    pub fn query_as(
+        &self,
+        account: &str,
+        service: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> String {
+        let version = match service {
+            "iam" => "2010-05-08",
+            "cloudformation" => "2010-05-15",
+            other => panic!("no Query API version known for service {other}"),
+        };
+        let mut form: Vec<(&str, &str)> = vec![("Action", action), ("Version", version)];
+        form.extend_from_slice(params);
+        let body = form
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    crate::moto::form_encode(k),
+                    crate::moto::form_encode(v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let http = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot build an HTTP client: {e}"));
+        let resp = http
+            .post(format!("{}/", self.url()))
+            .header(
+                "Authorization",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=AKIAHARNESS/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+                ),
+            )
+            .header("x-moto-account-id", account)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .unwrap_or_else(|e| panic!("moto {service} {action} as {account}: {e}"));
+        let status = resp.status();
+        let text = resp.text().unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "moto {service} {action} as {account}: {status}\n{text}"
+        );
+        text
+    }
+
+    /// The IAM roles of `account` as `(name, trust policy)`, the policy decoded.
+    pub fn iam_roles_in(&self, account: &str) -> Vec<(String, String)> {
+        let xml = self.query_as(account, "iam", "ListRoles", &[("MaxItems", "1000")]);
+        let names = crate::moto::xml_values(&xml, "RoleName");
+        let trusts = crate::moto::xml_values(&xml, "AssumeRolePolicyDocument");
+        assert_eq!(names.len(), trusts.len(), "ListRoles in {account}: {xml}");
+        names
+            .into_iter()
+            .zip(trusts.iter().map(|t| crate::moto::percent_decode(t)))
+            .collect()
+    }
+
+    /// Names of the IAM roles in `account`.
+    pub fn iam_role_names_in(&self, account: &str) -> Vec<String> {
+        self.iam_roles_in(account)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    }
 }
 
 fn parse(body: &Value) -> Option<SeededAccounts> {

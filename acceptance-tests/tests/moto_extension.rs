@@ -451,6 +451,7 @@ fn acc_moto_ext_self_check_passes() {
         "sts_web_identity",
         "faults",
         "org_scale",
+        "cfn_autodeploy",
     ] {
         assert!(patches.iter().any(|x| x == p), "{p} missing from {report}");
     }

@@ -18,8 +18,7 @@ moto 5.2.5 gaps closed here:
   FAILED, instead of an error from the API call.
 - UpdateStackSet without accounts leaves every instance on the old template;
   AWS rolls the new template out to all of them.
-- AutoDeployment is not kept; it is stored and described.
-Not closed: deployment to accounts that join a target OU later.
+- AutoDeployment is not kept; it is stored and described (acting on it: cfn_autodeploy).
 """
 
 from moto.cloudformation import models as cfn_models
@@ -265,11 +264,22 @@ def install():
     r.describe_organizations_access = describe_organizations_access
 
 
+def _in_chain(current, mine):
+    """True when `current` is `mine` or a wrapper of it (wrappers set `__wrapped__`)."""
+    while current is not None:
+        if current is mine:
+            return True
+        current = getattr(current, "__wrapped__", None)
+    return False
+
+
 def verify(require):
     require(cfn_models.CloudFormationBackend.create_stack_set is create_stack_set, "StackSet trusted-access check not installed")
-    require(cfn_models.StackSet.create_stack_instances is create_stack_instances, "OU targets with account filters not installed")
+    require(_in_chain(cfn_models.StackSet.create_stack_instances, create_stack_instances),
+            "OU targets with account filters not installed")
     require(cfn_models.StackSet.update is update, "StackSet update roll-out not installed")
     r = cfn_responses.CloudFormationResponse
-    require(r.delete_stack_instances is delete_stack_instances_response, "DeleteStackInstances by DeploymentTargets not installed")
+    require(_in_chain(r.delete_stack_instances, delete_stack_instances_response),
+            "DeleteStackInstances by DeploymentTargets not installed")
     require(r.list_stack_set_operation_results is list_stack_set_operation_results, "StackSet operation results not installed")
     require(callable(getattr(r, "describe_organizations_access", None)), "DescribeOrganizationsAccess not installed")

@@ -50,6 +50,10 @@ from . import faults
 
 MAX_ACCOUNTS = 5000
 
+# Called as hook(organizations_backend, [account ids]) after each seeding, as Organizations
+# events would be after CreateAccount and MoveAccount (StackSet auto-deployment listens).
+SEED_HOOKS = []
+
 _original_init_aws_policies = iam_models.IAMBackend._init_aws_policies
 _original_init_managed_policies = iam_models.IAMBackend._init_managed_policies
 _original_account_lookup = iam_models.get_account_id_from
@@ -170,6 +174,8 @@ def seed_accounts(spec):
         created.append(
             {"id": account.id, "name": name, "email": account.email, "parent_id": account.parent_id}
         )
+    for hook in SEED_HOOKS:
+        hook(backend, [a["id"] for a in created])
     return {
         "organization_id": org.id,
         "root_id": org.root_id,

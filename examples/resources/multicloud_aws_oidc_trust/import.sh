@@ -3,3 +3,7 @@ terraform import multicloud_aws_oidc_trust.prod arn:aws:iam::123456789012:oidc-p
 
 # deployment = "cloudformation": by stack name.
 terraform import multicloud_aws_oidc_trust.prod cloudformation:DefenderForCloud-OidcTrust
+
+# deployment = "cloudformation" with an organization block: by stack name and StackSet name, so
+# the block (targets, exclusions, auto-deployment) is read back from the StackSet.
+terraform import multicloud_aws_oidc_trust.prod cloudformation:DefenderForCloud-OidcTrust:MDCOnboardingStackSet

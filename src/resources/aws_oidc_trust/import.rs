@@ -20,12 +20,24 @@ use super::state::Deployed;
 
 const USAGE: &str = "Import a multicloud_aws_oidc_trust by its OIDC provider's ARN, \
     e.g. arn:aws:iam::123456789012:oidc-provider/sts.windows.net/33e01921-4d64-4f8c-a055-5bdaffd5e33d/, \
-    or, for deployment = \"cloudformation\", by cloudformation:<stack name>.";
+    or, for deployment = \"cloudformation\", by cloudformation:<stack name>, and with an \
+    organization block by cloudformation:<stack name>:<StackSet name>.";
+
+/// `<stack name>` or `<stack name>:<StackSet name>`, neither empty.
+fn valid_stack_id(rest: &str) -> bool {
+    match super::organization_import::split_id(rest) {
+        (stack, None) => !stack.is_empty(),
+        (stack, Some(set)) => !stack.is_empty() && !set.is_empty() && !set.contains(':'),
+    }
+}
 
 pub(crate) async fn import(aws: &AwsClients, id: &str, diags: &mut Diagnostics) -> Option<Value> {
     let iam = aws.iam();
     let result = match id.strip_prefix("cloudformation:") {
-        Some(stack) if !stack.is_empty() => super::cloudformation::import(aws, stack).await,
+        Some(rest) if valid_stack_id(rest) => {
+            let (stack, _) = super::organization_import::split_id(rest);
+            super::cloudformation::import(aws, stack).await
+        }
         Some(_) => {
             diags.error("Invalid import id", USAGE);
             return None;

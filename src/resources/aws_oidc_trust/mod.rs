@@ -7,6 +7,7 @@ mod iam;
 mod import;
 mod model;
 mod organization;
+mod organization_import;
 mod organization_plan;
 mod organization_schema;
 mod organization_template;
@@ -192,6 +193,12 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
             None => None,
         };
         let result = match config.deployment {
+            // Only the organization block changed: the management account's roles or stack
+            // are left alone (no empty stack update).
+            _ if config == prior_config => Outcome {
+                deployed: Some(deployed.clone()),
+                error: None,
+            },
             Deployment::Iam => {
                 deploy_iam::update(&aws.iam(), &prior_config, &deployed, &config).await
             }
@@ -256,7 +263,23 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
     ) -> Option<Value> {
         let aws = clients.aws(diags).await?;
         let mut state = import::import(aws, id, diags).await?;
-        state.set_attr(BLOCK, Value::Null);
+        let stack_set = id
+            .strip_prefix("cloudformation:")
+            .and_then(|rest| organization_import::split_id(rest).1);
+        let block = match stack_set {
+            None => Value::Null,
+            Some(name) => {
+                let config = trust_config(&state, diags)?;
+                match organization_import::block(aws, &config, &state, name).await {
+                    Ok(block) => block,
+                    Err(e) => {
+                        report(diags, &e);
+                        return None;
+                    }
+                }
+            }
+        };
+        state.set_attr(BLOCK, block);
         Some(state)
     }
 }

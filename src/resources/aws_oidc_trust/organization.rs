@@ -383,7 +383,11 @@ pub(crate) async fn update(
 
 /// The OUs the instances were deployed through (as CloudFormation reports them), else
 /// `fallback`.
-fn instance_ous(set: &StackSet, instances: &[StackInstance], fallback: &[String]) -> Vec<String> {
+pub(crate) fn instance_ous(
+    set: &StackSet,
+    instances: &[StackInstance],
+    fallback: &[String],
+) -> Vec<String> {
     let mut ous: BTreeSet<String> = set.organizational_unit_ids.iter().cloned().collect();
     ous.extend(
         instances

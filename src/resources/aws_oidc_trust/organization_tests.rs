@@ -191,3 +191,15 @@ fn member_template_is_account_neutral_and_declares_its_providers() {
     // Deterministic: the same configuration renders the same template (no spurious updates).
     assert_eq!(member_template(&cfg).unwrap(), text);
 }
+
+#[test]
+fn import_ids_name_the_stack_and_optionally_the_stack_set() {
+    use super::organization_import::split_id;
+    assert_eq!(split_id("defender-trust"), ("defender-trust", None));
+    assert_eq!(
+        split_id("defender-trust:MDCOnboardingStackSet"),
+        ("defender-trust", Some("MDCOnboardingStackSet"))
+    );
+    // A second colon stays in the StackSet part, where import rejects it.
+    assert_eq!(split_id("a:b:c"), ("a", Some("b:c")));
+}

@@ -49,7 +49,11 @@ Roles are recognised by Microsoft's default names or by a trust that names the p
 A trust imported by provider ARN does not own its providers (it cannot tell who created them): \
 destroying it deletes the roles and keeps the providers. A stack's own providers go with the stack.\n\n\
 From an AWS Organizations management account, the `organization` block also deploys the roles to \
-the member accounts with a service-managed CloudFormation StackSet.";
+the member accounts with a service-managed CloudFormation StackSet. Such a trust is imported by \
+`cloudformation:<stack name>:<StackSet name>`: the block is read back from the StackSet (targets \
+from its OUs, exclusions from the accounts they reach without an instance, auto-deployment and \
+regions as deployed); operation preferences and `enable_trusted_access`, which AWS does not keep, \
+are left unset.";
 
 /// The resource schema.
 pub(crate) fn schema() -> Schema {
