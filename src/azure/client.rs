@@ -238,7 +238,7 @@ impl ArmClient {
             headers,
             body: body.to_vec(),
         };
-        if crate::http::is_retryable_status(status) {
+        if crate::http::is_retryable_status(status) || is_operation_in_progress(&resp) {
             return Err(Attempt::Status(resp));
         }
         Ok(resp)
@@ -362,4 +362,15 @@ pub(crate) fn decode<T: DeserializeOwned>(
         context: context.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// ARM's answer while an earlier write to the same resource is still running: the write is
+/// refused, not applied, so it is safe to send again once that operation has finished. A write
+/// whose answer was lost and is sent again meets exactly this.
+fn is_operation_in_progress(resp: &ArmResponse) -> bool {
+    resp.status == 409
+        && serde_json::from_slice::<serde_json::Value>(&resp.body).is_ok_and(|v| {
+            v.pointer("/error/code").and_then(serde_json::Value::as_str)
+                == Some("AnotherOperationInProgress")
+        })
 }

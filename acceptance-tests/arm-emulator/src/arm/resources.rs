@@ -182,6 +182,13 @@ fn check_parent(world: &World, r: &Resolved, rest: &[&str]) -> Result<(), ArmErr
     Ok(())
 }
 
+/// Completes the resource's pending operation if nobody has polled it for a while.
+fn settle_abandoned(world: &mut World, key: &str) {
+    if let Some(op) = world.resources.get(key).and_then(|s| s.pending.clone()) {
+        crate::lro::complete_if_abandoned(world, &op);
+    }
+}
+
 fn busy(s: &Stored) -> Result<(), ArmError> {
     if s.pending.is_some() {
         return Err(ArmError::new(
@@ -312,6 +319,7 @@ fn put(
     check_parent(world, r, rest)?;
     let mut input = object_body(ctx)?;
     let id = id_of(r, rest);
+    settle_abandoned(world, &id.to_ascii_lowercase());
     let existing = world
         .resources
         .get(&id.to_ascii_lowercase())
@@ -387,6 +395,7 @@ fn patch(
     resource_type: &str,
 ) -> Result<Resp, ArmError> {
     let mut input = object_body(ctx)?;
+    settle_abandoned(world, &id_of(r, rest).to_ascii_lowercase());
     let existing = world
         .resources
         .get(&id_of(r, rest).to_ascii_lowercase())
@@ -451,6 +460,7 @@ fn delete(
     resource_type: &str,
 ) -> Result<Resp, ArmError> {
     let key = id_of(r, rest).to_ascii_lowercase();
+    settle_abandoned(world, &key);
     let Some(existing) = world.resources.get(&key).cloned() else {
         return Ok(Resp::empty(StatusCode::NO_CONTENT));
     };
