@@ -11,11 +11,11 @@ name starts with "moto" as its own service modules.
 
 import moto
 
-from . import cfn_iam, cfn_stack_failures, cfn_stacksets, faults, iam_oidc, org_scale, sts_web_identity
+from . import cfn_iam, cfn_stack_failures, cfn_stacksets, faults, iam_oidc, org_scale, rate_model, sts_web_identity
 
 PINNED_MOTO = "5.2.5"
 
-_PATCHES = (iam_oidc, cfn_iam, cfn_stack_failures, cfn_stacksets, sts_web_identity, faults, org_scale)
+_PATCHES = (iam_oidc, cfn_iam, cfn_stack_failures, cfn_stacksets, sts_web_identity, faults, org_scale, rate_model)
 _installed = False
 
 
