@@ -3,7 +3,8 @@
 # the same machine: release build time, binary size, spawn to go-plugin
 # handshake, peak RSS, `terraform providers schema -json`, and refresh + plan
 # of 200 applied resources; then the quickstart's cloud API calls per phase
-# (counted by the emulators; skip with BENCH_API_CALLS=0).
+# (counted by the emulators; skip with BENCH_API_CALLS=0); last the organization-scale run
+# (scripts/bench-org.sh, 1,000 member accounts; skip with BENCH_ORG=0).
 # Usage: scripts/bench.sh [--runs N] [--plan-runs N] [--rss-runs N]
 # (arguments go to the bench binary, see
 # `cargo run -p acceptance-tests --bin bench -- --help`).
@@ -35,4 +36,9 @@ if [[ "${BENCH_API_CALLS:-1}" != 0 ]]; then
     echo "==> quickstart API calls (debug build, emulated clouds)" >&2
     cargo build --workspace --bins
     MULTICLOUD_TARGET_DIR="$TARGET/debug" MULTICLOUD_TOOLS_DIR="$TOOLS_DIR" "$TARGET/debug/bench" --api-calls
+fi
+
+if [[ "${BENCH_ORG:-1}" != 0 ]]; then
+    echo "==> organization scale (scripts/bench-org.sh)" >&2
+    "$ROOT/scripts/bench-org.sh"
 fi

@@ -221,6 +221,19 @@ impl ArmEmulator {
         list(self.admin_json("GET", "faults", None), "faults")
     }
 
+    /// Sets the emulator's model of ARM's subscription request limits (token buckets for
+    /// reads, writes and deletes, and a random share of 429s), e.g.
+    /// `{"writes": {"rate": 10, "burst": 200}, "random_share": 0.1, "seed": 1}`; `{}` turns
+    /// it off. Returns the model with its refusal counts.
+    pub fn set_throttle(&self, model: Value) -> Value {
+        self.admin_json("PUT", "throttle", Some(model))
+    }
+
+    /// The throttling model and how many requests each bucket refused.
+    pub fn throttle_report(&self) -> Value {
+        self.admin_json("GET", "throttle", None)
+    }
+
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.admin_json("DELETE", "faults", None);

@@ -198,6 +198,43 @@ impl Moto {
         self.admin(reqwest::Method::DELETE, "calls", None);
     }
 
+    /// Sets the extension's model of AWS rate limits and StackSet deployment times (see its
+    /// `rate_model` module); `{}` turns it off. Returns the model.
+    pub fn set_rate_model(&self, model: serde_json::Value) -> serde_json::Value {
+        self.admin(reqwest::Method::PUT, "rate-model", Some(model))
+    }
+
+    /// The rate model, the calls it refused per `service:Action`, and the StackSet operations
+    /// it timed (with their modelled seconds, final status and failed results).
+    pub fn rate_model(&self) -> serde_json::Value {
+        self.admin(reqwest::Method::GET, "rate-model", None)
+    }
+
+    /// An AWS Organizations call (JSON protocol) as the harness's account; panics unless moto
+    /// answers 2xx. Returns the answer.
+    pub fn organizations(&self, action: &str, body: serde_json::Value) -> serde_json::Value {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKIAHARNESS/20260101/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature=0";
+        let resp = self
+            .http
+            .post(format!("{}/", self.url))
+            .header("Authorization", auth)
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header(
+                "X-Amz-Target",
+                format!("AWSOrganizationsV20161128.{action}"),
+            )
+            .body(body.to_string())
+            .send()
+            .unwrap_or_else(|e| panic!("moto organizations {action}: {e}"));
+        let status = resp.status();
+        let text = resp.text().unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "moto organizations {action}: {status}\n{text}"
+        );
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
     /// The extension's self-check report (`{"ok": true, ...}`).
     pub fn self_check(&self) -> serde_json::Value {
         self.admin(reqwest::Method::GET, "self-check", None)

@@ -452,6 +452,7 @@ fn acc_moto_ext_self_check_passes() {
         "faults",
         "org_scale",
         "cfn_autodeploy",
+        "rate_model",
     ] {
         assert!(patches.iter().any(|x| x == p), "{p} missing from {report}");
     }

@@ -9,6 +9,7 @@ pub mod credential;
 pub mod error;
 pub mod iam;
 pub mod key_check;
+mod org_tree_cache;
 pub mod organizations;
 
 #[cfg(test)]
@@ -20,4 +21,5 @@ pub use cloudformation::CloudFormationClient;
 pub use config::{AssumeRole, AwsConfig, AwsEndpoints, WebIdentity};
 pub use error::AwsError;
 pub use iam::IamClient;
+pub use org_tree_cache::TREE_REUSE;
 pub use organizations::OrganizationsClient;

@@ -1,6 +1,6 @@
 //! The unauthenticated test-control API under `/_emulator/` (the server binds loopback only):
 //! health, faults, request log and write counts, inventory, provider states, LRO modes, clients,
-//! client roles, Defender plan pricings, settings, reset. (`/_emulator/connector-health/...` is served by `security::health`.)
+//! client roles, Defender plan pricings, settings, throttling model, reset. (`/_emulator/connector-health/...` is served by `security::health`.)
 
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
@@ -46,6 +46,11 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
             "aws_endpoint": world.aws_endpoint,
         }))),
         (_, "faults", _) => faults(req, &mut world, &segs),
+        (&Method::PUT, "throttle", 1) => parse(req).and_then(|spec| {
+            world.throttle.set(spec).map_err(bad)?;
+            Ok(Resp::ok(world.throttle.report()))
+        }),
+        (&Method::GET, "throttle", 1) => Ok(Resp::ok(world.throttle.report())),
         (&Method::GET, "requests", 1) => Ok(requests(req, &world)),
         (&Method::GET, "write-counts", 1) => Ok(write_counts(req, &world)),
         (&Method::DELETE, "requests", 1) => {

@@ -30,6 +30,7 @@ mod schema;
 pub mod security;
 mod server;
 mod state;
+mod throttle;
 pub mod tls;
 mod token;
 

@@ -172,6 +172,7 @@ async fn handle(
     let fault = {
         let mut world = shared.world.lock();
         crate::faults::check(&mut world.faults, req.method.as_str(), &req.path)
+            .or_else(|| world.throttle.check(req.method.as_str(), &req.path))
     };
     let api_version = req.query_param("api-version");
     let line = (&req.method, req.path.as_str(), api_version);

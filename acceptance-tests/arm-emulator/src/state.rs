@@ -146,6 +146,8 @@ pub(crate) struct World {
     pub(crate) operations: HashMap<String, Operation>,
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) next_fault_id: u64,
+    /// ARM's subscription request limits, when a benchmark sets them.
+    pub(crate) throttle: crate::throttle::Throttle,
     pub(crate) requests: Vec<LoggedRequest>,
     pub(crate) next_seq: u64,
     pub(crate) page_size: usize,
@@ -207,6 +209,7 @@ impl World {
             operations: HashMap::new(),
             faults: Vec::new(),
             next_fault_id: 1,
+            throttle: Default::default(),
             requests: Vec::new(),
             next_seq: 1,
             page_size: DEFAULT_PAGE_SIZE,

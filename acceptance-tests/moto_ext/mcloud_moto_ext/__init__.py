@@ -12,13 +12,13 @@ name starts with "moto" as its own service modules.
 import moto
 
 from . import (cfn_autodeploy, cfn_iam, cfn_request_tokens, cfn_stack_failures, cfn_stacksets, faults,
-               iam_oidc, org_scale, sts_web_identity)
+               iam_oidc, org_scale, rate_model, sts_web_identity)
 
 PINNED_MOTO = "5.2.5"
 
 # cfn_autodeploy wraps what cfn_stacksets installs, so it comes after it.
 _PATCHES = (iam_oidc, cfn_iam, cfn_request_tokens, cfn_stack_failures, cfn_stacksets, sts_web_identity, faults,
-            org_scale, cfn_autodeploy)
+            org_scale, cfn_autodeploy, rate_model)
 _installed = False
 
 

@@ -20,7 +20,8 @@ Admin API (JSON; never reaches moto):
   GET    /_mcloud/calls   -> {"iam:CreateRole": 3, ...} (every call, faulted ones included)
   DELETE /_mcloud/calls   -> resets the counters
   GET    /_mcloud/self-check -> the extension's self-check report
-Other modules add JSON endpoints under /_mcloud/ through ADMIN_ROUTES.
+Other modules add JSON endpoints under /_mcloud/ through ADMIN_ROUTES, and checks that may
+refuse a call (rate limits) through GATES.
 """
 
 import io
@@ -41,6 +42,9 @@ _original_dispatcher = moto.server.DomainDispatcherApplication
 # (method, path after /_mcloud/) -> handler(parsed JSON body) -> JSON-able result;
 # a ValueError or TypeError from the handler answers 400 with its message.
 ADMIN_ROUTES = {}
+# Checks run on a call no fault rule took: gate(service, action, environ) -> a rule (dict with
+# the fields add_rule produces) to answer it with, or None to pass it on.
+GATES = []
 
 
 def request_identity(environ):
@@ -148,6 +152,8 @@ class FaultInjector:
             return self._admin(environ, start_response, path[len(ADMIN_PREFIX):].strip("/"))
         service, action = request_identity(environ)
         rule = self.take(service, action) if service else None
+        if rule is None and service:
+            rule = next((r for r in (g(service, action, environ) for g in GATES) if r), None)
         if rule is None:
             return self.app(environ, start_response)
         if rule["delay_ms"]:
@@ -161,6 +167,10 @@ class FaultInjector:
             _hang_up(environ)
         if rule["delay_ms"] and rule["status"] is None and rule["code"] is None:
             return self.app(environ, start_response)
+        if rule.get("body") is not None:  # a gate's own answer
+            data = rule["body"].encode()
+            start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))])
+            return [data]
         status, headers, body = error_response(
             service, bool(environ.get("HTTP_X_AMZ_TARGET")), rule, environ.get("CONTENT_TYPE")
         )

@@ -9,10 +9,18 @@
 //! filesystem mirror; (c) `terraform plan` (refresh included) of 200 applied
 //! resources with an empty body, and the provider's peak RSS during it.
 //! With `--api-calls` it instead counts the quickstart's cloud API calls per
-//! phase against the emulated clouds (see `bench/api_calls.rs`).
+//! phase against the emulated clouds (see `bench/api_calls.rs`); with `--org` it onboards an
+//! AWS organization's management account with its member accounts against emulators that
+//! enforce a rate-limit model (see `bench/org.rs`).
 
 #[path = "bench/api_calls.rs"]
 mod api_calls;
+#[path = "bench/org.rs"]
+mod org;
+#[path = "bench/org_model.rs"]
+mod org_model;
+#[path = "bench/org_report.rs"]
+mod org_report;
 #[path = "bench/plan.rs"]
 mod plan;
 #[path = "bench/procfs.rs"]
@@ -57,6 +65,7 @@ struct Args {
     plan_runs: usize,
     rss_runs: usize,
     api_calls: bool,
+    org: Option<org_report::OrgOptions>,
     reference_only: bool,
     provider: Option<PathBuf>,
     build_secs: Option<String>,
@@ -68,6 +77,10 @@ fn main() {
     paths.require_tools();
     if args.api_calls {
         api_calls::run(&paths);
+        return;
+    }
+    if let Some(opts) = &args.org {
+        org_report::run(&paths, opts);
         return;
     }
     let null = paths.null_provider_bin();
@@ -317,6 +330,7 @@ fn parse_args() -> Args {
         plan_runs: 5,
         rss_runs: 3,
         api_calls: false,
+        org: None,
         reference_only: false,
         provider: None,
         build_secs: None,
@@ -351,16 +365,38 @@ fn parse_args() -> Args {
             "--build-secs" => args.build_secs = Some(value("--build-secs")),
             "--reference-only" => args.reference_only = true,
             "--api-calls" => args.api_calls = true,
+            "--org" => args.org = Some(default_org()),
+            "--org-accounts" => {
+                org_options(&mut args).accounts = value("--org-accounts")
+                    .parse()
+                    .unwrap_or_else(|_| fail("--org-accounts takes a number"));
+            }
+            "--org-random-throttle" => {
+                org_options(&mut args).random_throttle = numbers(&value("--org-random-throttle"));
+            }
+            "--org-rss-sizes" => {
+                org_options(&mut args).rss_sizes = numbers(&value("--org-rss-sizes"));
+            }
+            "--stack-seconds" => {
+                org_options(&mut args).stack_seconds = value("--stack-seconds")
+                    .parse()
+                    .unwrap_or_else(|_| fail("--stack-seconds takes a number"));
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: bench [--runs N] [--plan-runs N] [--rss-runs N] [--provider PATH] [--build-secs S] [--reference-only]\n       bench --api-calls\n\n\
+                    "usage: bench [--runs N] [--plan-runs N] [--rss-runs N] [--provider PATH] [--build-secs S] [--reference-only]\n       bench --api-calls\n       bench --org [--org-accounts N] [--org-random-throttle S,S] [--org-rss-sizes N,N] [--stack-seconds S]\n\n\
                      Compares this provider with the Go null provider {NULL_PROVIDER_VERSION}.\n\
                      --runs: start-up runs per provider (default 9).\n\
                      --plan-runs: timed plans of {resources} applied resources per provider (default 5; 0 skips the scenario).\n\
                      --rss-runs: further plans with the provider's memory sampled (default 3).\n\
                      --reference-only measures only the null provider (a check of tools and machine).\n\
                      --api-calls instead counts the quickstart's cloud API calls per phase against the emulators\n\
-                     (the provider and arm-emulator from MULTICLOUD_TARGET_DIR).",
+                     (the provider and arm-emulator from MULTICLOUD_TARGET_DIR).\n\
+                     --org onboards an organization's management account with N member accounts (default 1000)\n\
+                     against emulators enforcing the rate-limit model, once per share of calls throttled at random\n\
+                     (default 0,0.1), then at each further size (default 100,300) for peak RSS per size;\n\
+                     --stack-seconds is the modelled time of one wave of stack instances (default {stack}).",
+                    stack = org_model::STACK_SECONDS,
                     resources = plan::RESOURCES,
                 );
                 std::process::exit(0);
@@ -372,6 +408,32 @@ fn parse_args() -> Args {
         fail("--runs must be at least 1");
     }
     args
+}
+
+fn default_org() -> org_report::OrgOptions {
+    org_report::OrgOptions {
+        accounts: 1000,
+        random_throttle: vec![0.0, 0.1],
+        rss_sizes: vec![100, 300],
+        stack_seconds: org_model::STACK_SECONDS,
+    }
+}
+
+/// The organization options, `--org` implied by any of its flags.
+fn org_options(args: &mut Args) -> &mut org_report::OrgOptions {
+    args.org.get_or_insert_with(default_org)
+}
+
+/// A comma-separated list of numbers (`""` is none).
+fn numbers<T: std::str::FromStr>(list: &str) -> Vec<T> {
+    list.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            s.trim()
+                .parse()
+                .unwrap_or_else(|_| fail(&format!("{s:?} is not a number")))
+        })
+        .collect()
 }
 
 fn write(path: &Path, text: &str) {

@@ -4,8 +4,7 @@
 //! Organizations answers from one global endpoint with low request rates (a few calls per
 //! second per account), so listing 1,000 accounts walks the tree parent by parent
 //! (`ListOrganizationalUnitsForParent` + `ListAccountsForParent`, 20 items a page) with a
-//! small bounded concurrency, and throttling is left to the adaptive retryer the client is
-//! built with (see [`AwsClients::organizations`](super::AwsClients::organizations)).
+//! small bounded concurrency, and throttling is left to the retryer the client is built with (see [`AwsClients::organizations`](super::AwsClients::organizations)).
 
 mod model;
 #[cfg(test)]

@@ -105,7 +105,8 @@ pub(crate) async fn targets(
     org: &OrgConfig,
     diags: &mut Diagnostics,
 ) -> Option<Targets> {
-    let tree = match aws.organizations().tree().await {
+    // The plan of this command read the same organization seconds ago: one walk serves both.
+    let tree = match aws.organization_tree(crate::aws::TREE_REUSE).await {
         Ok(t) => t,
         Err(e) => {
             errors::aws(diags, "Cannot read the AWS organization", &e);

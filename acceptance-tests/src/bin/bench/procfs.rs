@@ -32,6 +32,33 @@ fn parent_of(pid: u32) -> Option<u32> {
     rest.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Live processes under `ancestor` (at any depth) whose command name starts with `prefix`
+/// (the kernel keeps 15 characters of it).
+pub(crate) fn descendants_named(ancestor: u32, prefix: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.starts_with(prefix))
+        })
+        .filter(|&pid| {
+            let mut p = pid;
+            // Bounded: a parent chain is short, and a racing exit could make it loop on 0.
+            for _ in 0..64 {
+                match parent_of(p) {
+                    Some(q) if q == ancestor => return true,
+                    Some(q) if q > 1 => p = q,
+                    _ => return false,
+                }
+            }
+            false
+        })
+        .collect()
+}
+
 /// Live children of `parent`, found by scanning `/proc` (the kernel's
 /// per-task `children` lists are not always compiled in).
 fn children_of(parent: u32) -> Vec<u32> {

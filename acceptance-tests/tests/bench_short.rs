@@ -1,0 +1,134 @@
+//! The organization benchmark in short form, as CI runs it: `bench --org` at 50 member
+//! accounts, with the rate-limit model enforced by both emulators and a short modelled stack
+//! time. Timing is not asserted (the machine decides it); what is: no operation failed, and the
+//! calls by kind are what onboarding an organization needs, whatever its size: one StackSet,
+//! one deployment operation and one removal, one management stack, one connector written and
+//! deleted, and organization reads that page through the accounts instead of calling per account.
+
+// Test code: a failed call should fail the test with its error, which unwrap prints.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+use std::time::Duration;
+
+use acceptance_tests::{Paths, run_with_limit, skip_unless_acc};
+use serde_json::Value;
+
+const ACCOUNTS: u64 = 50;
+
+fn count(calls: &Value, key: &str) -> u64 {
+    calls[key].as_u64().unwrap_or(0)
+}
+
+/// Sum of the calls whose key starts with `prefix`.
+fn count_prefix(calls: &Value, prefix: &str) -> u64 {
+    calls
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with(prefix))
+        .map(|(_, n)| n.as_u64().unwrap_or(0))
+        .sum()
+}
+
+#[test]
+fn acc_bench_org_short() {
+    skip_unless_acc!();
+    let paths = Paths::from_env();
+    let bench = paths.target_dir.join("bench");
+    paths.require(&bench, "run `cargo build --workspace --bins`");
+    let out = run_with_limit(
+        Command::new(&bench).args([
+            "--org-accounts",
+            &ACCOUNTS.to_string(),
+            "--org-random-throttle",
+            "0",
+            "--org-rss-sizes",
+            "",
+            "--stack-seconds",
+            "2",
+        ]),
+        Duration::from_secs(300),
+    );
+    assert!(out.success(), "{out}");
+    let line = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("ORG_BENCH_JSON "))
+        .unwrap_or_else(|| panic!("no ORG_BENCH_JSON line\n{out}"));
+    let runs: Value = serde_json::from_str(line).unwrap();
+    let run = &runs[0];
+    assert_eq!(runs.as_array().unwrap().len(), 1, "{runs}");
+    assert_eq!(run["accounts"], ACCOUNTS);
+    for phase in ["apply", "destroy"] {
+        let p = &run[phase];
+        assert_eq!(p["command_failed"], false, "{phase}: {p}");
+        assert_eq!(p["failed_results"], 0, "{phase}: {p}");
+        assert_eq!(p["failed_operations"], 0, "{phase}: {p}");
+        assert!(p["floor_s"].as_f64().unwrap() > 0.0, "{phase}: {p}");
+        assert!(
+            p["wall_s"].as_f64().unwrap() >= p["floor_s"].as_f64().unwrap(),
+            "{phase} beat the modelled floor: {p}"
+        );
+    }
+    assert!(run["peak_rss_kib"].as_f64().unwrap() > 0.0, "{run}");
+
+    let apply = &run["apply"]["aws_calls"];
+    assert_eq!(count(apply, "cloudformation:CreateStackSet"), 1, "{apply}");
+    assert_eq!(
+        count(apply, "cloudformation:CreateStackInstances"),
+        1,
+        "{apply}"
+    );
+    assert_eq!(count(apply, "cloudformation:CreateStack"), 1, "{apply}");
+    assert_eq!(
+        count(apply, "cloudformation:DeleteStackInstances"),
+        0,
+        "{apply}"
+    );
+    assert_eq!(count(apply, "cloudformation:UpdateStackSet"), 0, "{apply}");
+    // The organization is walked twice (the plan, then the apply's re-plan, whose tree the
+    // create reuses), one page per parent (root and two OUs, 20 accounts a page) each time.
+    assert_eq!(
+        count(apply, "organizations:ListAccountsForParent"),
+        6,
+        "{apply}"
+    );
+    assert_eq!(
+        count(apply, "organizations:ListOrganizationalUnitsForParent"),
+        6,
+        "{apply}"
+    );
+    let org_reads = count_prefix(apply, "organizations:");
+    assert!(org_reads < ACCOUNTS / 2, "{apply}");
+    let arm = &run["apply"]["arm_calls"];
+    assert_eq!(
+        count(arm, "PUT Microsoft.Security/securityConnectors"),
+        1,
+        "{arm}"
+    );
+
+    let destroy = &run["destroy"]["aws_calls"];
+    assert_eq!(
+        count(destroy, "cloudformation:DeleteStackInstances"),
+        1,
+        "{destroy}"
+    );
+    assert_eq!(
+        count(destroy, "cloudformation:DeleteStackSet"),
+        1,
+        "{destroy}"
+    );
+    assert_eq!(count(destroy, "cloudformation:DeleteStack"), 1, "{destroy}");
+    assert_eq!(
+        count(destroy, "cloudformation:CreateStackSet"),
+        0,
+        "{destroy}"
+    );
+    let arm = &run["destroy"]["arm_calls"];
+    assert_eq!(
+        count(arm, "DELETE Microsoft.Security/securityConnectors"),
+        1,
+        "{arm}"
+    );
+}
