@@ -2,7 +2,7 @@
 //! operations the gRPC service dispatches to, on decoded values.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use super::diagnostics::Diagnostics;
 use super::plan;
@@ -18,13 +18,20 @@ pub(crate) struct Entry<T: ?Sized> {
     pub(crate) ty: Type,
 }
 
-/// Everything the service needs from the provider.
-pub(crate) struct Registry<P: Provider> {
-    provider: P,
+/// The provider's schemas and types by name.
+pub(crate) struct Tables<P: Provider> {
     pub(crate) provider_schema: Schema,
     pub(crate) provider_type: Type,
     pub(crate) resources: HashMap<String, Entry<dyn Resource<P::Client>>>,
     pub(crate) data_sources: HashMap<String, Entry<dyn DataSource<P::Client>>>,
+}
+
+/// Everything the service needs from the provider.
+pub(crate) struct Registry<P: Provider> {
+    provider: P,
+    /// Built on the first call rather than before the handshake: the plugin's start (time and
+    /// memory until Terraform can connect) then pays only for the server itself.
+    tables: OnceLock<Tables<P>>,
     client: RwLock<Option<Arc<P::Client>>>,
 }
 
@@ -36,8 +43,8 @@ fn not_configured(diags: &mut Diagnostics) {
     );
 }
 
-impl<P: Provider> Registry<P> {
-    pub(crate) fn new(provider: P) -> Self {
+impl<P: Provider> Tables<P> {
+    fn new(provider: &P) -> Self {
         let provider_schema = provider.schema();
         let provider_type = provider_schema.value_type();
         let resources = provider
@@ -58,14 +65,27 @@ impl<P: Provider> Registry<P> {
                 (imp.type_name().to_owned(), Entry { imp, schema, ty })
             })
             .collect();
-        Registry {
-            provider,
+        Tables {
             provider_schema,
             provider_type,
             resources,
             data_sources,
+        }
+    }
+}
+
+impl<P: Provider> Registry<P> {
+    pub(crate) fn new(provider: P) -> Self {
+        Registry {
+            provider,
+            tables: OnceLock::new(),
             client: RwLock::new(None),
         }
+    }
+
+    /// The schemas and types, built on first use.
+    pub(crate) fn tables(&self) -> &Tables<P> {
+        self.tables.get_or_init(|| Tables::new(&self.provider))
     }
 
     fn client(&self) -> Option<Arc<P::Client>> {

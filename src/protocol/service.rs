@@ -65,7 +65,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         _request: Request<pb::get_metadata::Request>,
     ) -> Reply<pb::get_metadata::Response> {
         tracing::debug!(rpc = "GetMetadata", "serving");
-        let r = &self.registry;
+        let r = self.registry.tables();
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             resources: r
@@ -91,7 +91,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         _request: Request<pb::get_provider_schema::Request>,
     ) -> Reply<pb::get_provider_schema::Response> {
         tracing::debug!(rpc = "GetProviderSchema", "serving");
-        let r = &self.registry;
+        let r = self.registry.tables();
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(schema(&r.provider_schema)),
             resource_schemas: r
@@ -127,7 +127,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let mut diags = Diagnostics::new();
         if let Some(config) = decode(
             req.config.as_ref(),
-            &self.registry.provider_type,
+            &self.registry.tables().provider_type,
             "configuration",
             &mut diags,
         ) {
@@ -144,7 +144,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Reply<pb::validate_resource_config::Response> {
         let req = request.into_inner();
         tracing::debug!(rpc = "ValidateResourceConfig", type_name = %req.type_name, "serving");
-        let Some(entry) = self.registry.resources.get(&req.type_name) else {
+        let Some(entry) = self.registry.tables().resources.get(&req.type_name) else {
             let d = unknown_type("resource", &req.type_name);
             return Ok(Response::new(pb::validate_resource_config::Response {
                 diagnostics: diagnostics(&d),
@@ -165,7 +165,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Reply<pb::validate_data_resource_config::Response> {
         let req = request.into_inner();
         tracing::debug!(rpc = "ValidateDataResourceConfig", type_name = %req.type_name, "serving");
-        let Some(entry) = self.registry.data_sources.get(&req.type_name) else {
+        let Some(entry) = self.registry.tables().data_sources.get(&req.type_name) else {
             let d = unknown_type("data source", &req.type_name);
             return Ok(Response::new(pb::validate_data_resource_config::Response {
                 diagnostics: diagnostics(&d),
@@ -186,7 +186,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Reply<pb::upgrade_resource_state::Response> {
         let req = request.into_inner();
         tracing::debug!(rpc = "UpgradeResourceState", type_name = %req.type_name, version = req.version, "serving");
-        let Some(entry) = self.registry.resources.get(&req.type_name) else {
+        let Some(entry) = self.registry.tables().resources.get(&req.type_name) else {
             let d = unknown_type("resource", &req.type_name);
             return Ok(Response::new(pb::upgrade_resource_state::Response {
                 diagnostics: diagnostics(&d),
@@ -246,7 +246,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let mut diags = Diagnostics::new();
         if let Some(config) = decode(
             req.config.as_ref(),
-            &self.registry.provider_type,
+            &self.registry.tables().provider_type,
             "configuration",
             &mut diags,
         ) {
@@ -263,7 +263,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Reply<pb::read_resource::Response> {
         let req = request.into_inner();
         tracing::debug!(rpc = "ReadResource", type_name = %req.type_name, "serving");
-        let Some(entry) = self.registry.resources.get(&req.type_name) else {
+        let Some(entry) = self.registry.tables().resources.get(&req.type_name) else {
             let d = unknown_type("resource", &req.type_name);
             return Ok(Response::new(pb::read_resource::Response {
                 diagnostics: diagnostics(&d),
@@ -291,7 +291,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Reply<pb::plan_resource_change::Response> {
         let req = request.into_inner();
         tracing::debug!(rpc = "PlanResourceChange", type_name = %req.type_name, "serving");
-        let Some(entry) = self.registry.resources.get(&req.type_name) else {
+        let Some(entry) = self.registry.tables().resources.get(&req.type_name) else {
             let d = unknown_type("resource", &req.type_name);
             return Ok(Response::new(pb::plan_resource_change::Response {
                 diagnostics: diagnostics(&d),
@@ -330,7 +330,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Reply<pb::apply_resource_change::Response> {
         let req = request.into_inner();
         tracing::debug!(rpc = "ApplyResourceChange", type_name = %req.type_name, "serving");
-        let Some(entry) = self.registry.resources.get(&req.type_name) else {
+        let Some(entry) = self.registry.tables().resources.get(&req.type_name) else {
             let d = unknown_type("resource", &req.type_name);
             return Ok(Response::new(pb::apply_resource_change::Response {
                 diagnostics: diagnostics(&d),
@@ -362,7 +362,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Reply<pb::import_resource_state::Response> {
         let req = request.into_inner();
         tracing::debug!(rpc = "ImportResourceState", type_name = %req.type_name, "serving");
-        let Some(entry) = self.registry.resources.get(&req.type_name) else {
+        let Some(entry) = self.registry.tables().resources.get(&req.type_name) else {
             let d = unknown_type("resource", &req.type_name);
             return Ok(Response::new(pb::import_resource_state::Response {
                 diagnostics: diagnostics(&d),
@@ -405,7 +405,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Reply<pb::read_data_source::Response> {
         let req = request.into_inner();
         tracing::debug!(rpc = "ReadDataSource", type_name = %req.type_name, "serving");
-        let Some(entry) = self.registry.data_sources.get(&req.type_name) else {
+        let Some(entry) = self.registry.tables().data_sources.get(&req.type_name) else {
             let d = unknown_type("data source", &req.type_name);
             return Ok(Response::new(pb::read_data_source::Response {
                 diagnostics: diagnostics(&d),

@@ -4,12 +4,13 @@
 
 use async_trait::async_trait;
 
-use crate::onboarding::{self, PlanSet};
+use crate::onboarding::PlanSet;
 use crate::protocol::{
     Attribute, Block, Diagnostics, PlanContext, Resource, Schema, Type, Value, json,
 };
 
 use super::clients::ProviderClients;
+use super::defender_plan_set_outputs as outputs;
 use super::defender_plan_set_pricings as pricings;
 use super::defender_plan_set_schema as inputs;
 
@@ -41,30 +42,20 @@ const OUTPUT_NAMES: [&str; 5] = [
     "cloudformation_stackset_template",
 ];
 
-/// The computed attributes for `plans`.
-fn outputs(plans: &PlanSet) -> [(&'static str, Value); 5] {
-    let (single, stackset) = inputs::templates(plans, None);
-    [
-        ("id", Value::from(plans.id())),
-        (
-            "offerings",
-            Value::from(onboarding::offerings_json(plans, &Default::default())),
-        ),
-        ("aws_roles", inputs::roles_value(plans)),
-        ("cloudformation_template", Value::from(single)),
-        ("cloudformation_stackset_template", Value::from(stackset)),
-    ]
-}
-
 /// `value` with its computed attributes filled in from its inputs, or `None` (with
 /// diagnostics) when the inputs are invalid or not known yet.
 fn complete(value: &Value, diags: &mut Diagnostics) -> Option<Value> {
     let plans = inputs::plan_set(value, diags)?;
+    Some(with_outputs(value, &plans))
+}
+
+/// `value` with the computed attributes of `plans`.
+fn with_outputs(value: &Value, plans: &PlanSet) -> Value {
     let mut out = value.clone();
-    for (name, v) in outputs(&plans) {
-        out.set_attr(name, v);
+    for (name, v) in outputs::outputs(plans).iter() {
+        out.set_attr(name, v.clone());
     }
-    Some(out)
+    out
 }
 
 #[async_trait]
@@ -135,8 +126,11 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
         // Every attribute is configuration or derived from it, so the plan is the configuration
         // plus the outputs. Recomputed even when nothing changed, so that a provider upgrade that
         // changes the product knowledge shows up as a plan rather than hiding behind old state.
-        match complete(&plan.config, diags) {
-            Some(planned) => plan.planned = planned,
+        // The outputs come from a memo of this process, keyed by the whole normalised plan set
+        // (see `defender_plan_set_outputs`): identical plan sets are computed once per process.
+        let plans = inputs::plan_set(&plan.config, diags);
+        match &plans {
+            Some(p) => plan.planned = with_outputs(&plan.config, p),
             None => {
                 let mut planned = plan.config.clone();
                 for name in OUTPUT_NAMES {
@@ -145,8 +139,6 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
                 plan.planned = planned;
             }
         }
-        // Reported above already when invalid.
-        let plans = inputs::plan_set(&plan.config, &mut Diagnostics::new());
         pricings::plan(clients, plans.as_ref(), plan, diags).await;
     }
 

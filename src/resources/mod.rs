@@ -11,6 +11,7 @@ mod classic_connectors;
 mod clients;
 mod cloud_apps_aws_user;
 mod defender_plan_set;
+mod defender_plan_set_outputs;
 mod defender_plan_set_pricings;
 mod defender_plan_set_schema;
 pub mod docgen;

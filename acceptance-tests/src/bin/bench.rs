@@ -64,6 +64,8 @@ struct Args {
     runs: usize,
     plan_runs: usize,
     rss_runs: usize,
+    /// Resources in the refresh + plan scenario.
+    resources: usize,
     api_calls: bool,
     org: Option<org_report::OrgOptions>,
     reference_only: bool,
@@ -157,12 +159,10 @@ fn main() {
 fn run_plans(subjects: &mut [Subject], paths: &Paths, args: &Args) {
     eprintln!(
         "applying {} resources per provider, then {} timed and {} sampled plans, alternating",
-        plan::RESOURCES,
-        args.plan_runs,
-        args.rss_runs
+        args.resources, args.plan_runs, args.rss_runs
     );
     for s in subjects.iter_mut() {
-        let (dir, ms) = plan::prepare(s, paths);
+        let (dir, ms) = plan::prepare(s, paths, args.resources);
         s.plan_dir = dir;
         s.apply_ms.push(ms);
     }
@@ -329,6 +329,7 @@ fn parse_args() -> Args {
         runs: 9,
         plan_runs: 5,
         rss_runs: 3,
+        resources: plan::RESOURCES,
         api_calls: false,
         org: None,
         reference_only: false,
@@ -357,6 +358,11 @@ fn parse_args() -> Args {
                     .parse()
                     .unwrap_or_else(|_| fail("--rss-runs takes a number"));
             }
+            "--resources" => {
+                args.resources = value("--resources")
+                    .parse()
+                    .unwrap_or_else(|_| fail("--resources takes a number"));
+            }
             "--provider" => {
                 // Absolute: the filesystem mirror links to it from elsewhere.
                 let path = PathBuf::from(value("--provider"));
@@ -384,11 +390,12 @@ fn parse_args() -> Args {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: bench [--runs N] [--plan-runs N] [--rss-runs N] [--provider PATH] [--build-secs S] [--reference-only]\n       bench --api-calls\n       bench --org [--org-accounts N] [--org-random-throttle S,S] [--org-rss-sizes N,N] [--stack-seconds S]\n\n\
+                    "usage: bench [--runs N] [--plan-runs N] [--rss-runs N] [--resources N] [--provider PATH] [--build-secs S] [--reference-only]\n       bench --api-calls\n       bench --org [--org-accounts N] [--org-random-throttle S,S] [--org-rss-sizes N,N] [--stack-seconds S]\n\n\
                      Compares this provider with the Go null provider {NULL_PROVIDER_VERSION}.\n\
                      --runs: start-up runs per provider (default 9).\n\
-                     --plan-runs: timed plans of {resources} applied resources per provider (default 5; 0 skips the scenario).\n\
+                     --plan-runs: timed plans of the applied resources per provider (default 5; 0 skips the scenario).\n\
                      --rss-runs: further plans with the provider's memory sampled (default 3).\n\
+                     --resources: resources in the refresh + plan scenario (default {resources}; fewer for a quick check).\n\
                      --reference-only measures only the null provider (a check of tools and machine).\n\
                      --api-calls instead counts the quickstart's cloud API calls per phase against the emulators\n\
                      (the provider and arm-emulator from MULTICLOUD_TARGET_DIR).\n\
@@ -406,6 +413,9 @@ fn parse_args() -> Args {
     }
     if args.runs == 0 {
         fail("--runs must be at least 1");
+    }
+    if args.resources == 0 {
+        fail("--resources must be at least 1");
     }
     args
 }

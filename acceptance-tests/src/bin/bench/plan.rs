@@ -1,4 +1,4 @@
-//! Refresh + plan at scale: a configuration of `RESOURCES` resources of one
+//! Refresh + plan at scale: a configuration of `--resources` resources of one
 //! provider, applied once, then `terraform plan` (which refreshes every
 //! resource through the provider) timed run by run, alternating providers.
 
@@ -10,17 +10,17 @@ use acceptance_tests::{Paths, run_with_limit};
 use super::Subject;
 use super::procfs::run_sampling_children;
 
-/// Resources in the configuration, as the benchmark asks.
+/// Resources in the configuration by default, as the benchmark asks.
 pub(crate) const RESOURCES: usize = 200;
 
 /// Generous: 200 resources take seconds, not minutes.
 const LIMIT: Duration = Duration::from_secs(600);
 
-/// The configuration: `RESOURCES` copies of the subject's resource with an
+/// The configuration: `resources` copies of the subject's resource with an
 /// empty body, so the provider's own work per resource is what differs.
-fn config(subject: &Subject) -> String {
+fn config(subject: &Subject, resources: usize) -> String {
     format!(
-        "{}\nresource \"{}\" \"bench\" {{\n  count = {RESOURCES}\n}}\n",
+        "{}\nresource \"{}\" \"bench\" {{\n  count = {resources}\n}}\n",
         subject.required_providers(),
         subject.resource_type
     )
@@ -29,10 +29,10 @@ fn config(subject: &Subject) -> String {
 /// Writes the configuration next to the subject's other ones, initialises
 /// it and applies it once; returns the directory and the apply's wall time
 /// in milliseconds (one run, reported for scale, not compared as a median).
-pub(crate) fn prepare(subject: &Subject, paths: &Paths) -> (PathBuf, f64) {
+pub(crate) fn prepare(subject: &Subject, paths: &Paths, resources: usize) -> (PathBuf, f64) {
     let dir = subject.workdir.join("plan");
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| super::fail(&e.to_string()));
-    super::write(&dir.join("main.tf"), &config(subject));
+    super::write(&dir.join("main.tf"), &config(subject, resources));
     subject.init(paths, &dir);
     let out = run_with_limit(
         &mut subject.terraform(
@@ -44,7 +44,7 @@ pub(crate) fn prepare(subject: &Subject, paths: &Paths) -> (PathBuf, f64) {
     );
     if !out.success() {
         super::fail(&format!(
-            "applying {RESOURCES} resources with {} failed\n{out}",
+            "applying {resources} resources with {} failed\n{out}",
             subject.label
         ));
     }
@@ -67,7 +67,7 @@ pub(crate) fn timed_plan(subject: &Subject, paths: &Paths, dir: &Path) -> f64 {
     let out = run_with_limit(&mut subject.terraform(paths, dir, &plan_args()), LIMIT);
     if out.code != Some(0) {
         super::fail(&format!(
-            "plan of {RESOURCES} applied resources with {} was not empty\n{out}",
+            "plan of the applied resources with {} was not empty\n{out}",
             subject.label
         ));
     }
@@ -80,7 +80,7 @@ pub(crate) fn sampled_plan(subject: &Subject, paths: &Paths, dir: &Path) -> f64 
     let run = run_sampling_children(&mut subject.terraform(paths, dir, &plan_args()), LIMIT);
     if run.code != Some(0) {
         super::fail(&format!(
-            "plan of {RESOURCES} applied resources with {} was not empty\n{}",
+            "plan of the applied resources with {} was not empty\n{}",
             subject.label, run.output
         ));
     }

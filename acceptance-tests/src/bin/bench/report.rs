@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use acceptance_tests::{Paths, run_with_limit};
 
-use super::{Args, Subject, plan};
+use super::{Args, Subject};
 
 /// Prints every table for the measurements taken.
 pub(crate) fn print(subjects: &[Subject], args: &Args) {
@@ -33,9 +33,7 @@ pub(crate) fn print(subjects: &[Subject], args: &Args) {
     if args.plan_runs > 0 {
         println!(
             "\n## Refresh + plan of {} applied resources, empty body ({} timed runs each, alternating; RSS from {} further runs)\n",
-            plan::RESOURCES,
-            args.plan_runs,
-            args.rss_runs
+            args.resources, args.plan_runs, args.rss_runs
         );
         header(subjects);
         row(
@@ -51,7 +49,7 @@ pub(crate) fn print(subjects: &[Subject], args: &Args) {
         }
         row(
             subjects,
-            &format!("`terraform apply` of {} (ms, 1 run)", plan::RESOURCES),
+            &format!("`terraform apply` of {} (ms, 1 run)", args.resources),
             1.0,
             |s| &s.apply_ms,
         );
