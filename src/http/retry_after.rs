@@ -13,8 +13,10 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     // Some servers send fractional seconds; tolerate them rather than ignore the hint.
+    // A number of seconds too large for a Duration (found by fuzzing: it panicked) is no
+    // usable hint either.
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return Duration::try_from_secs_f64(secs).ok();
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -42,6 +44,19 @@ pub fn retry_after_from_headers(headers: &http::HeaderMap, now: SystemTime) -> O
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_beyond_a_duration_are_ignored_not_a_panic() {
+        let huge = "6".repeat(50);
+        assert_eq!(parse_retry_after(&huge, SystemTime::UNIX_EPOCH), None);
+        assert_eq!(parse_retry_after("1e300", SystemTime::UNIX_EPOCH), None);
+        assert_eq!(parse_retry_after("-1.5", SystemTime::UNIX_EPOCH), None);
+        assert_eq!(parse_retry_after("NaN", SystemTime::UNIX_EPOCH), None);
+        assert_eq!(
+            parse_retry_after("1.5", SystemTime::UNIX_EPOCH),
+            Some(Duration::from_millis(1500))
+        );
+    }
 
     #[test]
     fn seconds() {
