@@ -124,9 +124,6 @@ impl TransportFailure {
 /// Classifies a `reqwest` error by walking its source chain.
 pub fn classify_transport(err: &reqwest::Error) -> TransportFailure {
     let chain = super::error_chain(err).to_ascii_lowercase();
-    if broke_mid_exchange(&chain) {
-        return TransportFailure::Interrupted;
-    }
     if chain.contains("certificate")
         || chain.contains("tls")
         || chain.contains("handshake")
@@ -147,13 +144,6 @@ pub fn classify_transport(err: &reqwest::Error) -> TransportFailure {
         return TransportFailure::Connect;
     }
     TransportFailure::Interrupted
-}
-
-/// A TLS connection the server closed without a goodbye, after the handshake: the request
-/// may have been processed, as with any broken connection. Its message names TLS, so it must
-/// be told apart from a failed handshake before the TLS test.
-fn broke_mid_exchange(chain: &str) -> bool {
-    chain.contains("close_notify") || chain.contains("unexpected eof")
 }
 
 /// Whether a method may be re-sent after an ambiguous failure (RFC 9110 idempotent methods).
@@ -199,16 +189,6 @@ mod tests {
         assert_eq!(TransportFailure::Interrupted.verdict(true), retry);
         assert_eq!(TransportFailure::Interrupted.verdict(false), Verdict::Fail);
         assert_eq!(TransportFailure::Timeout.verdict(false), Verdict::Fail);
-    }
-
-    #[test]
-    fn a_tls_connection_closed_mid_exchange_is_not_a_handshake_failure() {
-        assert!(broke_mid_exchange(
-            "error sending request: connection error: peer closed connection without sending tls close_notify"
-        ));
-        assert!(!broke_mid_exchange(
-            "error sending request: invalid peer certificate: unknownissuer"
-        ));
     }
 
     #[test]

@@ -106,8 +106,6 @@ pub(crate) struct Operation {
     pub(crate) target: String,
     pub(crate) config: LroConfig,
     pub(crate) polls_left: u32,
-    /// When the operation began or was last polled.
-    pub(crate) last_seen: std::time::Instant,
     pub(crate) started: String,
     pub(crate) ended: Option<String>,
     /// Path (without host) of the status/result URL, for the `id` field.
@@ -173,7 +171,6 @@ pub(crate) fn begin(
             target: target.to_string(),
             config: config.clone(),
             polls_left: config.polls,
-            last_seen: std::time::Instant::now(),
             started: crate::clock::rfc3339_now(),
             ended: None,
             path,
@@ -189,7 +186,6 @@ fn advance(world: &mut World, op_id: &str) -> Option<bool> {
     if op.ended.is_some() {
         return Some(true);
     }
-    op.last_seen = std::time::Instant::now();
     if op.polls_left > 0 {
         op.polls_left -= 1;
         return Some(false);
@@ -198,24 +194,6 @@ fn advance(world: &mut World, op_id: &str) -> Option<bool> {
     let op = op.clone();
     apply_completion(world, &op);
     Some(true)
-}
-
-/// How long an operation may go unpolled before a write to its resource completes it.
-const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Real operations finish whether or not anyone polls; ours advance on polls, so one whose
-/// status URL was lost with its answer would keep its resource busy for ever. An operation
-/// nobody polled for [`ABANDONED_AFTER`] completes when the next write finds it.
-pub(crate) fn complete_if_abandoned(world: &mut World, op_id: &str) {
-    let Some(op) = world.operations.get_mut(op_id) else {
-        return;
-    };
-    if op.ended.is_some() || op.last_seen.elapsed() < ABANDONED_AFTER {
-        return;
-    }
-    op.ended = Some(crate::clock::rfc3339_now());
-    let op = op.clone();
-    apply_completion(world, &op);
 }
 
 fn set_state(body: &mut Value, state: &str) {

@@ -182,13 +182,6 @@ fn check_parent(world: &World, r: &Resolved, rest: &[&str]) -> Result<(), ArmErr
     Ok(())
 }
 
-/// Completes the resource's pending operation if nobody has polled it for a while.
-fn settle_abandoned(world: &mut World, key: &str) {
-    if let Some(op) = world.resources.get(key).and_then(|s| s.pending.clone()) {
-        crate::lro::complete_if_abandoned(world, &op);
-    }
-}
-
 fn busy(s: &Stored) -> Result<(), ArmError> {
     if s.pending.is_some() {
         return Err(ArmError::new(
@@ -319,7 +312,6 @@ fn put(
     check_parent(world, r, rest)?;
     let mut input = object_body(ctx)?;
     let id = id_of(r, rest);
-    settle_abandoned(world, &id.to_ascii_lowercase());
     let existing = world
         .resources
         .get(&id.to_ascii_lowercase())
@@ -395,7 +387,6 @@ fn patch(
     resource_type: &str,
 ) -> Result<Resp, ArmError> {
     let mut input = object_body(ctx)?;
-    settle_abandoned(world, &id_of(r, rest).to_ascii_lowercase());
     let existing = world
         .resources
         .get(&id_of(r, rest).to_ascii_lowercase())
@@ -460,7 +451,6 @@ fn delete(
     resource_type: &str,
 ) -> Result<Resp, ArmError> {
     let key = id_of(r, rest).to_ascii_lowercase();
-    settle_abandoned(world, &key);
     let Some(existing) = world.resources.get(&key).cloned() else {
         return Ok(Resp::empty(StatusCode::NO_CONTENT));
     };
