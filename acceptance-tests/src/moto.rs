@@ -94,32 +94,7 @@ impl Moto {
         action: &str,
         params: &[(&str, &str)],
     ) -> (u16, String) {
-        let version = match service {
-            "iam" => "2010-05-08",
-            "sts" => "2011-06-15",
-            "cloudformation" => "2010-05-15",
-            other => panic!("no Query API version known for service {other}"),
-        };
-        let mut form: Vec<(&str, &str)> = vec![("Action", action), ("Version", version)];
-        form.extend_from_slice(params);
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let auth = format!(
-            "AWS4-HMAC-SHA256 Credential=AKIAHARNESS/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
-        );
-        let resp = self
-            .http
-            .post(format!("{}/", self.url))
-            .header("Authorization", auth)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .unwrap_or_else(|e| panic!("moto {service} {action}: {e}"));
-        let status = resp.status().as_u16();
-        (status, resp.text().unwrap_or_default())
+        self.query_status_in(service, "us-east-1", action, params)
     }
 
     /// A Query-protocol call in `region` (regional services such as EC2 keep each region
@@ -131,6 +106,23 @@ impl Moto {
         action: &str,
         params: &[(&str, &str)],
     ) -> String {
+        let (status, text) = self.query_status_in(service, region, action, params);
+        assert!(
+            (200..300).contains(&status),
+            "moto {service} {action} in {region}: {status}\n{text}"
+        );
+        text
+    }
+
+    /// A Query-protocol call in `region`, signed as moto accepts; the status and body, whatever
+    /// the status.
+    fn query_status_in(
+        &self,
+        service: &str,
+        region: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> (u16, String) {
         let version = match service {
             "ec2" => "2016-11-15",
             "iam" => "2010-05-08",
@@ -157,12 +149,7 @@ impl Moto {
             .send()
             .unwrap_or_else(|e| panic!("moto {service} {action}: {e}"));
         let status = resp.status().as_u16();
-        let text = resp.text().unwrap_or_default();
-        assert!(
-            (200..300).contains(&status),
-            "moto {service} {action} in {region}: {status}\n{text}"
-        );
-        text
+        (status, resp.text().unwrap_or_default())
     }
 
     /// Adds a fault rule through the extension's admin API, e.g.
