@@ -25,8 +25,8 @@ echo "    (an incremental build is fast; run \`cargo clean -p terraform-provider
 
 # The driver only spawns processes and waits on them: a debug build is
 # enough and spares a release build of the harness's dependencies.
-echo "==> building the bench binary" >&2
-cargo build -p acceptance-tests --bin bench
+echo "==> building the bench binary (with the whole workspace, as the tests build it)" >&2
+cargo build --workspace --bins
 
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 MULTICLOUD_TOOLS_DIR="$TOOLS_DIR" "$TARGET/debug/bench" \
@@ -34,7 +34,6 @@ MULTICLOUD_TOOLS_DIR="$TOOLS_DIR" "$TARGET/debug/bench" \
 
 if [[ "${BENCH_API_CALLS:-1}" != 0 ]]; then
     echo "==> quickstart API calls (debug build, emulated clouds)" >&2
-    cargo build --workspace --bins
     MULTICLOUD_TARGET_DIR="$TARGET/debug" MULTICLOUD_TOOLS_DIR="$TOOLS_DIR" "$TARGET/debug/bench" --api-calls
 fi
 
