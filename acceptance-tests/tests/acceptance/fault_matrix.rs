@@ -14,14 +14,14 @@
 //! ends. A cell that does not converge fails its test unless it is listed in [`KNOWN_FAILURES`]
 //! with its reason.
 //!
-//! To chase one cell: run only its test (`cargo test -p acceptance-tests --test fault_matrix
-//! acc_fault_matrix_dropped_connections`),
+//! To chase one cell: run only its test (`cargo test -p acceptance-tests --test acceptance
+//! fault_matrix::acc_fault_matrix_dropped_connections`),
 //! or set `FAULT_MATRIX_ONLY=dropped` to skip the scenarios whose name does not contain that
 //! text; `FAULT_MATRIX_REPEAT=5` runs each of them five times (each with fresh emulators),
 //! and `FAULT_MATRIX_KEEP_LOGS=<dir>` copies each run's Terraform log (provider log included),
 //! Terraform's output, moto's log and moto's fault hits there.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell as Flag;
 use std::io::Write as _;
