@@ -3,7 +3,7 @@
 //! the provider's error with the offending line of configuration, which is how users see the
 //! attribute path, and the fix. Nothing is created: the emulators only serve the provider block.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 

@@ -3,7 +3,7 @@
 //! plan empty, plan switches planned and applied as the exact role changes, the access mode
 //! switch, drift, import, a pre-existing provider reused and kept, destroy leaving nothing.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, skip_unless_acc};
 

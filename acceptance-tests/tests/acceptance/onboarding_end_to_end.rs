@@ -4,7 +4,7 @@
 //! destroy leaving nothing anywhere; with a Terraform Cloud style OIDC login, and again under
 //! ARM throttling and a 5xx burst without a failed apply or a duplicated write.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! the ARM emulator: both solutions with a proxy, an empty plan, settings changed in place, a
 //! solution removed, import, destroy; and plan-time rejections with attribute paths.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use common::arm_api::ArmApi;

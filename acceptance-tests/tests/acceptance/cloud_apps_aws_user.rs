@@ -3,7 +3,7 @@
 //! policy reported with the missing permission; rotation that always leaves a working key;
 //! the secret kept out of state and out of every log.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! shows in the plan and is fixed, what was found is put back on destroy, a plan already higher
 //! is neither lowered nor claimed, and Arc auto-provisioning needs Owner at plan time.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! migration refuses to delete anything while the native connector is unhealthy, and once it is
 //! healthy removes the classic connector and the named role, and nothing else.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use serde_json::json;

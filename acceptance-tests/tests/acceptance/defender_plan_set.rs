@@ -3,7 +3,7 @@
 //! that a change of plans shows exactly the outputs that change, that bad input is a plan-time
 //! diagnostic on the attribute, and that the data source renders the resource's template.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use serde_json::Value;

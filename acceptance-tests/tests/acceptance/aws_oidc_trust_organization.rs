@@ -9,7 +9,7 @@
 // Test code: a failed call should fail the test with its error, which unwrap prints.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, TerraformWorkspace, skip_unless_acc};
 use common::trust::{TRUST, config, sorted, workspace};

@@ -8,16 +8,20 @@
 //! restarted moto would forget everything, which no real cloud does).
 //!
 //! All resources share one configuration per scenario, so one apply exercises them all and the
-//! seven cells of a scenario cost one set of Terraform runs; scenarios run three at a time,
-//! each with its own emulators. The table is printed at the end; a cell that does not converge
-//! fails the test unless it is listed in [`KNOWN_FAILURES`] with its reason.
+//! seven cells of a scenario cost one set of Terraform runs. Each scenario is its own test
+//! (`acc_fault_matrix_<scenario>`) with its own emulators, so the test harness runs them next to
+//! each other and next to the other acceptance tests; each prints its rows of the table when it
+//! ends. A cell that does not converge fails its test unless it is listed in [`KNOWN_FAILURES`]
+//! with its reason.
 //!
-//! To chase one cell: `FAULT_MATRIX_ONLY=dropped` runs only the scenarios whose name contains
-//! that text, `FAULT_MATRIX_REPEAT=5` runs each of them five times (each with fresh emulators),
+//! To chase one cell: run only its test (`cargo test -p acceptance-tests --test acceptance
+//! fault_matrix::acc_fault_matrix_dropped_connections`),
+//! or set `FAULT_MATRIX_ONLY=dropped` to skip the scenarios whose name does not contain that
+//! text; `FAULT_MATRIX_REPEAT=5` runs each of them five times (each with fresh emulators),
 //! and `FAULT_MATRIX_KEEP_LOGS=<dir>` copies each run's Terraform log (provider log included),
 //! Terraform's output, moto's log and moto's fault hits there.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell as Flag;
 use std::io::Write as _;
@@ -112,7 +116,7 @@ fn keep_logs(
     }
 }
 
-/// Scenarios run at once (each one mostly waits on Terraform and the emulators).
+/// Repeats of one scenario run at once (each one mostly waits on Terraform and the emulators).
 const PARALLEL: usize = 3;
 
 const APPLY: [&str; 4] = ["apply", "-auto-approve", "-input=false", "-no-color"];
@@ -129,15 +133,6 @@ enum Fault {
 }
 
 impl Fault {
-    const ALL: [Fault; 6] = [
-        Fault::Throttling,
-        Fault::ServerErrors,
-        Fault::DroppedConnections,
-        Fault::SlowerThanTimeout,
-        Fault::TerraformKilled,
-        Fault::ArmRestarted,
-    ];
-
     fn name(self) -> &'static str {
         match self {
             Fault::Throttling => "429 storm + Retry-After",
@@ -306,22 +301,53 @@ resource "multicloud_cloud_apps_aws_user" "cloud_apps" {{
     ))
 }
 
+// One test per scenario, so the test harness runs them next to each other and next to the
+// other acceptance tests instead of holding a thread for the whole matrix.
+
 #[test]
-fn acc_fault_matrix() {
+fn acc_fault_matrix_throttling() {
+    matrix_rows(Fault::Throttling);
+}
+
+#[test]
+fn acc_fault_matrix_server_errors() {
+    matrix_rows(Fault::ServerErrors);
+}
+
+#[test]
+fn acc_fault_matrix_dropped_connections() {
+    matrix_rows(Fault::DroppedConnections);
+}
+
+#[test]
+fn acc_fault_matrix_slower_than_timeout() {
+    matrix_rows(Fault::SlowerThanTimeout);
+}
+
+#[test]
+fn acc_fault_matrix_terraform_killed() {
+    matrix_rows(Fault::TerraformKilled);
+}
+
+#[test]
+fn acc_fault_matrix_arm_restarted() {
+    matrix_rows(Fault::ArmRestarted);
+}
+
+/// The rows of one scenario: runs it ([`REPEAT_VAR`] times, [`PARALLEL`] at a time), prints its
+/// part of the table and fails on a cell that did not converge and is not a known failure.
+fn matrix_rows(fault: Fault) {
     skip_unless_acc!();
+    if !selected(fault.name()) {
+        eprintln!("skipped: {ONLY_VAR} does not name \"{}\"", fault.name());
+        return;
+    }
     let started = Instant::now();
-    let queue = Mutex::new(
-        Fault::ALL
-            .iter()
-            .rev()
-            .copied()
-            .filter(|f| selected(f.name()))
-            .flat_map(|f| std::iter::repeat_n(f, repeats()))
-            .collect::<Vec<_>>(),
-    );
+    let runs = repeats();
+    let queue = Mutex::new(vec![fault; runs]);
     let cells = Mutex::new(Vec::<Cell>::new());
     std::thread::scope(|s| {
-        for _ in 0..PARALLEL {
+        for _ in 0..runs.min(PARALLEL) {
             s.spawn(|| {
                 while let Some(fault) = lock(&queue).pop() {
                     let outcome =
@@ -355,18 +381,13 @@ fn acc_fault_matrix() {
         }
     });
     let mut cells = cells.into_inner().unwrap_or_else(|p| p.into_inner());
-    let order = |c: &Cell| {
-        (
-            Fault::ALL.iter().position(|f| f.name() == c.scenario),
-            CELLS.iter().position(|(r, _)| *r == c.resource),
-        )
-    };
-    cells.sort_by_key(order);
+    cells.sort_by_key(|c| CELLS.iter().position(|(r, _)| *r == c.resource));
     let table = render(&cells);
     // Straight to stderr, past the test harness's capture: the table is the point of the run.
     let _ = writeln!(
         std::io::stderr(),
-        "\nfault matrix ({} cells, {:.0?}):\n{table}",
+        "\nfault matrix, {} ({} cells, {:.0?}):\n{table}",
+        fault.name(),
         cells.len(),
         started.elapsed()
     );

@@ -1,7 +1,7 @@
 //! Bad provider configurations end in a Terraform error that names the attribute or variable
 //! and the fix: never a panic, never a hang, never the secret.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! `multicloud_caller_identity` with the real Terraform CLI against moto and the ARM emulator.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! an AWS account connected twice, drift and disappearance, plan-time rejections, and the
 //! status data source.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use common::arm_api::{ArmApi, aws_connector_body};

@@ -12,7 +12,7 @@
 // Test code: a failed call should fail the test with its error, which unwrap prints.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -1,7 +1,7 @@
 //! `multicloud_resource_provider_registration` with the real Terraform CLI against the ARM
 //! emulator: basic + import, requires-import, disappears, and the API calls a no-op plan makes.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 

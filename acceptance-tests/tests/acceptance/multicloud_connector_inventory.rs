@@ -3,7 +3,7 @@
 //! what the AWS emulator holds, counted by type and region; without the roles the connector's
 //! `testPermissions` names what is missing and nothing is synced.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use common::arm_api::ArmApi;

@@ -4,7 +4,7 @@
 //! repaired, import by stack name, a failing stack reported with its events and left nowhere,
 //! a pre-existing provider kept outside the stack, destroy leaving nothing.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, skip_unless_acc};
 use common::trust::*;

@@ -1,7 +1,7 @@
 //! Every example in `examples/` that can run against the emulated clouds is applied here with
 //! the real Terraform CLI, so the documentation cannot show HCL that does not work.
 
-mod common;
+use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 
