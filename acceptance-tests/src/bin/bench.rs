@@ -415,9 +415,6 @@ fn parse_args() -> Args {
             other => fail(&format!("unknown argument {other}; see --help")),
         }
     }
-    if args.runs == 0 {
-        fail("--runs must be at least 1");
-    }
     if args.resources == 0 {
         fail("--resources must be at least 1");
     }

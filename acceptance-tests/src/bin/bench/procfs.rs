@@ -65,12 +65,13 @@ pub(crate) fn descendants_named(ancestor: u32, prefix: &str) -> Vec<u32> {
 /// the plugins it started and reaped used, which, unlike wall time, does not grow when other
 /// work on the machine delays it. NaN when `/proc` cannot be read.
 pub(crate) fn reaped_children_cpu_ms() -> f64 {
+    // Asked first: the first call runs `getconf`, a child whose CPU must not land between two
+    // readings.
+    let per_sec = clock_ticks_per_sec();
     std::fs::read_to_string("/proc/self/stat")
         .ok()
         .and_then(|stat| children_cpu_ticks(&stat))
-        .map_or(f64::NAN, |ticks| {
-            ticks as f64 * 1000.0 / clock_ticks_per_sec()
-        })
+        .map_or(f64::NAN, |ticks| ticks as f64 * 1000.0 / per_sec)
 }
 
 /// `cutime + cstime` from the text of a `/proc/<pid>/stat` file, in clock ticks. They are the
