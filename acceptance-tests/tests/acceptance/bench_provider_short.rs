@@ -76,6 +76,7 @@ fn acc_bench_short_startup_and_plan() {
         "peak RSS at handshake (MiB)",
         "`terraform providers schema -json` (ms)",
         "`terraform plan`, refresh included, no changes (ms)",
+        "CPU of that plan, Terraform and its provider processes (ms)",
         "provider peak RSS during plan (MiB)",
     ] {
         let cells = numbers(&table, name);

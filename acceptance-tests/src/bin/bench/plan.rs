@@ -8,7 +8,7 @@ use std::time::Duration;
 use acceptance_tests::{Paths, run_with_limit};
 
 use super::Subject;
-use super::procfs::run_sampling_children;
+use super::procfs::{reaped_children_cpu_ms, run_sampling_children};
 
 /// Resources in the configuration by default, as the benchmark asks.
 pub(crate) const RESOURCES: usize = 200;
@@ -62,16 +62,20 @@ fn plan_args() -> [&'static str; 5] {
     ]
 }
 
-/// One timed `terraform plan`; fails the bench unless it plans no change.
-pub(crate) fn timed_plan(subject: &Subject, paths: &Paths, dir: &Path) -> f64 {
+/// One timed `terraform plan`; fails the bench unless it plans no change. Returns the wall
+/// time and the CPU time (user + system) of Terraform and the provider processes it started,
+/// both in milliseconds.
+pub(crate) fn timed_plan(subject: &Subject, paths: &Paths, dir: &Path) -> (f64, f64) {
+    let cpu_before = reaped_children_cpu_ms();
     let out = run_with_limit(&mut subject.terraform(paths, dir, &plan_args()), LIMIT);
+    let cpu = reaped_children_cpu_ms() - cpu_before;
     if out.code != Some(0) {
         super::fail(&format!(
             "plan of the applied resources with {} was not empty\n{out}",
             subject.label
         ));
     }
-    out.elapsed.as_secs_f64() * 1000.0
+    (out.elapsed.as_secs_f64() * 1000.0, cpu)
 }
 
 /// One untimed `terraform plan` with the provider's memory sampled; returns

@@ -59,6 +59,48 @@ pub(crate) fn descendants_named(ancestor: u32, prefix: &str) -> Vec<u32> {
         .collect()
 }
 
+/// CPU time (user + system, in milliseconds) of every child of this process that has been
+/// waited for, and of their waited-for descendants: the `cutime` and `cstime` fields of
+/// `/proc/self/stat`. The difference across one Terraform command is the CPU that command and
+/// the plugins it started and reaped used, which, unlike wall time, does not grow when other
+/// work on the machine delays it. NaN when `/proc` cannot be read.
+pub(crate) fn reaped_children_cpu_ms() -> f64 {
+    // Asked first: the first call runs `getconf`, a child whose CPU must not land between two
+    // readings.
+    let per_sec = clock_ticks_per_sec();
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| children_cpu_ticks(&stat))
+        .map_or(f64::NAN, |ticks| ticks as f64 * 1000.0 / per_sec)
+}
+
+/// `cutime + cstime` from the text of a `/proc/<pid>/stat` file, in clock ticks. They are the
+/// 16th and 17th fields; the command name (2nd) may hold spaces and parentheses, so fields are
+/// counted from the last `)`.
+fn children_cpu_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace().skip(13);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// The kernel's clock ticks per second for `/proc` times (`getconf CLK_TCK`), 100 when it
+/// cannot be asked (the value on every common Linux configuration).
+fn clock_ticks_per_sec() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|t| *t > 0.0)
+            .unwrap_or(100.0)
+    })
+}
+
 /// Live children of `parent`, found by scanning `/proc` (the kernel's
 /// per-task `children` lists are not always compiled in).
 fn children_of(parent: u32) -> Vec<u32> {
@@ -148,5 +190,41 @@ pub(crate) fn run_sampling_children(cmd: &mut Command, limit: Duration) -> Sampl
         output,
         peak_child_kib: peaks.values().copied().fold(f64::NAN, f64::max),
         children_seen: peaks.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_cpu_is_read_after_a_command_name_with_spaces_and_parentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+        // utime stime cutime cstime ...
+        let stat = "4242 (a (b) c) S 1 4242 4242 0 -1 4194304 10 20 0 0 7 8 150 25 20 0 1 0";
+        assert_eq!(children_cpu_ticks(stat), Some(175));
+    }
+
+    #[test]
+    fn a_truncated_stat_line_gives_nothing() {
+        assert_eq!(
+            children_cpu_ticks("4242 (x) S 1 4242 4242 0 -1 0 1 2 3 4 5 6 7"),
+            None
+        );
+        assert_eq!(children_cpu_ticks("no parenthesis"), None);
+    }
+
+    #[test]
+    fn waited_for_children_count_towards_this_process() {
+        let before = reaped_children_cpu_ms();
+        // A child that burns some CPU, then is reaped by `status()`.
+        let status = Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+            .status()
+            .expect("sh runs");
+        assert!(status.success());
+        let after = reaped_children_cpu_ms();
+        assert!(before.is_finite() && after.is_finite());
+        assert!(after > before, "before {before} ms, after {after} ms");
     }
 }

@@ -13,19 +13,22 @@ pub(crate) fn print(subjects: &[Subject], args: &Args) {
     println!("machine: {} CPUs, {}", nproc(), cpu_model());
     println!("terraform: {}\n", terraform_version());
 
-    println!("## Start-up ({} runs each, alternating)\n", args.runs);
-    header(subjects);
-    row(subjects, "start to handshake (ms)", 1.0, |s| {
-        &s.handshake_ms
-    });
-    row(subjects, "peak RSS at handshake (MiB)", MIB, |s| &s.rss_kib);
-    row(
-        subjects,
-        "`terraform providers schema -json` (ms)",
-        1.0,
-        |s| &s.schema_ms,
-    );
-    binary_sizes(subjects);
+    // `--runs 0` measures only the plan scenario.
+    if args.runs > 0 {
+        println!("## Start-up ({} runs each, alternating)\n", args.runs);
+        header(subjects);
+        row(subjects, "start to handshake (ms)", 1.0, |s| {
+            &s.handshake_ms
+        });
+        row(subjects, "peak RSS at handshake (MiB)", MIB, |s| &s.rss_kib);
+        row(
+            subjects,
+            "`terraform providers schema -json` (ms)",
+            1.0,
+            |s| &s.schema_ms,
+        );
+        binary_sizes(subjects);
+    }
     if let Some(secs) = &args.build_secs {
         println!("\n`cargo build --release` of the provider: {secs} s");
     }
@@ -41,6 +44,12 @@ pub(crate) fn print(subjects: &[Subject], args: &Args) {
             "`terraform plan`, refresh included, no changes (ms)",
             1.0,
             |s| &s.plan_ms,
+        );
+        row(
+            subjects,
+            "CPU of that plan, Terraform and its provider processes (ms)",
+            1.0,
+            |s| &s.plan_cpu_ms,
         );
         if args.rss_runs > 0 {
             row(subjects, "provider peak RSS during plan (MiB)", MIB, |s| {
