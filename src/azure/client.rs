@@ -39,6 +39,16 @@ pub(crate) struct Inner {
     pub(crate) registered: Arc<tokio::sync::Mutex<HashSet<String>>>,
 }
 
+/// What [`ArmClient::send_with`] does after an answer that may hide an applied request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// Send an idempotent request again at once, within the retry policy.
+    Blindly,
+    /// Return the failure: the caller first waits for the resource to settle (see
+    /// `lost_answer`), because sending again into a running operation only earns 409s.
+    AfterSettling,
+}
+
 /// One attempt's failure, before classification into [`AzureError`].
 enum Attempt {
     Final(AzureError),
@@ -163,6 +173,21 @@ impl ArmClient {
         api_version: Option<&str>,
         body: Option<&serde_json::Value>,
     ) -> Result<ArmResponse, AzureError> {
+        self.send_with(method, path, api_version, body, Resend::Blindly)
+            .await
+    }
+
+    /// Like [`ArmClient::send`]; with [`Resend::AfterSettling`] the request is not sent again
+    /// after an answer that leaves its effect unknown (a broken connection, a timeout) or after
+    /// `AnotherOperationInProgress`: those come back as errors for the caller to recover from.
+    pub(crate) async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        api_version: Option<&str>,
+        body: Option<&serde_json::Value>,
+        resend: Resend,
+    ) -> Result<ArmResponse, AzureError> {
         let url = build_url(&self.inner.base, path, api_version)?;
         let idempotent = is_idempotent(&method);
         let what = format!("{method} {}", url.path());
@@ -174,7 +199,15 @@ impl ArmClient {
                 || self.attempt(method.clone(), &url, body),
                 |e: &Attempt| match e {
                     Attempt::Final(_) => Verdict::Fail,
-                    Attempt::Transport(_, kind) => kind.verdict(idempotent),
+                    Attempt::Transport(_, kind) => match resend {
+                        Resend::AfterSettling if kind.effect_unknown() => Verdict::Fail,
+                        _ => kind.verdict(idempotent),
+                    },
+                    Attempt::Status(r)
+                        if resend == Resend::AfterSettling && is_operation_in_progress(r) =>
+                    {
+                        Verdict::Fail
+                    }
                     Attempt::Status(r) => Verdict::Retry {
                         retry_after: retry_after_from_headers(&r.headers, SystemTime::now()),
                     },
@@ -297,9 +330,7 @@ impl ArmClient {
         body: &B,
     ) -> Result<T, AzureError> {
         let body = to_value(body, path)?;
-        let resp = self
-            .send(method.clone(), path, Some(api_version), Some(&body))
-            .await?;
+        let resp = self.send_write(&method, path, api_version, &body).await?;
         let done = self.complete(&method, path, api_version, resp).await?;
         decode(&done, path)
     }

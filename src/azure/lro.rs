@@ -1,6 +1,7 @@
 //! The long-running-operation poller for ARM.
 //!
-//! Rules (Azure docs "Track asynchronous Azure operations"): after 201/202, poll
+//! Rules (Azure docs "Track asynchronous Azure operations"): after 201/202 (or a 200 to a
+//! PUT/PATCH whose `provisioningState` is not terminal), poll
 //! `Azure-AsyncOperation` when present, otherwise `Location`; wait `Retry-After` between polls;
 //! a status body's `Failed`/`Canceled` ends the operation with its `error`. Independently, a
 //! PUT/PATCH answer whose `properties.provisioningState` is not terminal is polled via GET on the
@@ -58,7 +59,9 @@ pub(crate) fn provisioning_state(body: &serde_json::Value) -> Option<&str> {
 }
 
 impl ArmClient {
-    async fn wait(
+    /// Sleeps for the answer's `Retry-After` (or the default poll interval), unless that would
+    /// pass the operation timeout counted from `started`.
+    pub(crate) async fn wait(
         &self,
         after: &ArmResponse,
         started: Duration,
@@ -95,7 +98,7 @@ impl ArmClient {
     ) -> Result<ArmResponse, AzureError> {
         let started = self.inner.retry.clock().now();
         let mut resp = initial;
-        if matches!(resp.status, 201 | 202) {
+        if matches!(resp.status, 201 | 202) || updating_with_operation(method, &resp) {
             let async_op = resp.header("azure-asyncoperation").map(str::to_owned);
             let location = resp.header("location").map(str::to_owned);
             if let Some(op_url) = async_op {
@@ -205,6 +208,23 @@ impl ArmClient {
                 .await?;
         }
     }
+}
+
+/// A PUT or PATCH of an existing resource may be answered 200 with a non-terminal
+/// `provisioningState` and the operation's `Azure-AsyncOperation` URL. ARM's asynchronous
+/// contract makes that operation the authority on how the write ends; reading the resource
+/// instead relies on the service moving its state in step, and where it does not, waits until
+/// the timeout (the Arc connector after a re-sent PUT did exactly that).
+fn updating_with_operation(method: &Method, resp: &ArmResponse) -> bool {
+    resp.status == 200
+        && matches!(method, &Method::PUT | &Method::PATCH)
+        && resp.header("azure-asyncoperation").is_some()
+        && resp
+            .json()
+            .ok()
+            .as_ref()
+            .and_then(provisioning_state)
+            .is_some_and(|s| terminal(s).is_none())
 }
 
 fn empty() -> ArmResponse {

@@ -13,12 +13,16 @@ pub mod error;
 pub mod hybrid_connectivity;
 pub mod inventory_projection;
 pub mod list;
+mod lost_answer;
 pub mod lro;
 pub mod pricings;
 pub mod registration;
 pub mod request;
 pub mod security_connector;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod lost_answer_tests;
 #[cfg(test)]
 mod malformed_response_tests;
 #[cfg(test)]

@@ -103,31 +103,6 @@ async fn transient_503_then_200() {
 }
 
 #[tokio::test]
-async fn write_refused_while_another_operation_runs_is_sent_again() {
-    let server = MockServer::start().await;
-    let busy = json!({"error": {"code": "AnotherOperationInProgress", "message": "busy"}});
-    server.push(Reply::json(409, busy));
-    server.push(Reply::json(200, json!({"name": "c1"})));
-    let c = client(&server, Arc::default());
-    let v: Value = c
-        .put(PATH, API, &json!({"location": "westeurope"}))
-        .await
-        .unwrap();
-    assert_eq!(v["name"], "c1");
-    assert_eq!(server.requests().len(), 2);
-
-    // Any other conflict is the caller's to handle, at once.
-    let other = json!({"error": {"code": "Conflict", "message": "no"}});
-    server.push(Reply::json(409, other));
-    let err = c
-        .put::<Value, Value>(PATH, API, &json!({"location": "westeurope"}))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, AzureError::Conflict(_)), "{err}");
-    assert_eq!(server.requests().len(), 3);
-}
-
-#[tokio::test]
 async fn post_is_not_resent_after_dropped_connection() {
     let server = MockServer::start().await;
     server.push(Reply::Drop);
@@ -139,25 +114,6 @@ async fn post_is_not_resent_after_dropped_connection() {
         .unwrap_err();
     assert!(matches!(err, AzureError::Transport { .. }), "{err}");
     assert_eq!(server.requests().len(), 1);
-}
-
-#[tokio::test]
-async fn put_is_resent_after_dropped_connection() {
-    let server = MockServer::start().await;
-    server.push(Reply::Drop);
-    server.push(Reply::json(200, json!({"name": "c1"})));
-    let c = client(&server, Arc::default());
-    let v: Value = c
-        .put(PATH, API, &json!({"location": "westeurope"}))
-        .await
-        .unwrap();
-    assert_eq!(v["name"], "c1");
-    let reqs = server.requests();
-    assert_eq!(reqs.len(), 2);
-    assert!(
-        reqs.iter()
-            .all(|r| r.method == "PUT" && r.body == r#"{"location":"westeurope"}"#)
-    );
 }
 
 #[tokio::test]

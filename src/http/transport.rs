@@ -119,11 +119,19 @@ impl TransportFailure {
             Self::Timeout | Self::Interrupted => Verdict::Fail,
         }
     }
+
+    /// Whether the request may have been processed although no answer came back.
+    pub fn effect_unknown(self) -> bool {
+        matches!(self, Self::Timeout | Self::Interrupted)
+    }
 }
 
 /// Classifies a `reqwest` error by walking its source chain.
 pub fn classify_transport(err: &reqwest::Error) -> TransportFailure {
     let chain = super::error_chain(err).to_ascii_lowercase();
+    if closed_after_handshake(&chain) {
+        return TransportFailure::Interrupted;
+    }
     if chain.contains("certificate")
         || chain.contains("tls")
         || chain.contains("handshake")
@@ -144,6 +152,14 @@ pub fn classify_transport(err: &reqwest::Error) -> TransportFailure {
         return TransportFailure::Connect;
     }
     TransportFailure::Interrupted
+}
+
+/// A server that closes an established TLS connection without its goodbye (`close_notify`),
+/// as one does when it breaks off after reading the request: the request may have been
+/// processed, as with any broken connection. The message names TLS, so it is told apart here
+/// from a handshake that failed, which never reached the server's application.
+fn closed_after_handshake(chain: &str) -> bool {
+    chain.contains("close_notify") && !chain.contains("handshake")
 }
 
 /// Whether a method may be re-sent after an ambiguous failure (RFC 9110 idempotent methods).
@@ -189,6 +205,22 @@ mod tests {
         assert_eq!(TransportFailure::Interrupted.verdict(true), retry);
         assert_eq!(TransportFailure::Interrupted.verdict(false), Verdict::Fail);
         assert_eq!(TransportFailure::Timeout.verdict(false), Verdict::Fail);
+    }
+
+    #[test]
+    fn a_tls_connection_closed_after_the_request_is_not_a_tls_failure() {
+        assert!(closed_after_handshake(
+            "error sending request: connection error: peer closed connection without sending tls close_notify"
+        ));
+        assert!(!closed_after_handshake(
+            "error sending request: invalid peer certificate: unknownissuer"
+        ));
+        assert!(!closed_after_handshake(
+            "client error (connect): tls handshake eof: peer closed connection without sending tls close_notify"
+        ));
+        assert!(TransportFailure::Interrupted.effect_unknown());
+        assert!(TransportFailure::Timeout.effect_unknown());
+        assert!(!TransportFailure::Connect.effect_unknown());
     }
 
     #[test]

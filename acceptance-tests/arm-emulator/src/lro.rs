@@ -1,8 +1,13 @@
 //! Long-running operations: per-type mode (sync, Azure-AsyncOperation, Location), poll counting,
 //! and the effect of completion on the store.
 //!
-//! Progress is counted in polls of the operation URL, not in wall time, so tests are
-//! deterministic: an operation configured with `polls: N` answers "running" N times.
+//! Progress is counted in polls of the operation URL, so tests are deterministic: an operation
+//! configured with `polls: N` answers "running" N times. Like a real one, an operation also
+//! finishes on its own once its modelled run time is over, whether or not anyone polls it: a
+//! client whose answer (with the status URL in it) was lost must still see its resource reach a
+//! terminal state, and later writes must not meet `AnotherOperationInProgress` for ever.
+
+use std::time::{Duration, Instant};
 
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -74,6 +79,24 @@ pub(crate) struct LroConfig {
     /// Seconds sent in `Retry-After`.
     #[serde(default = "one_sec")]
     pub(crate) retry_after: u64,
+    /// Modelled run time in milliseconds, after which the operation completes unpolled.
+    /// Unset: as long as a client honouring `Retry-After` takes to see it end by polling.
+    #[serde(default)]
+    pub(crate) duration_ms: Option<u64>,
+}
+
+impl LroConfig {
+    /// How long an operation runs when nobody polls it. The default leaves a client that polls
+    /// at the advertised pace the full `polls` "running" answers (and at least a second, so
+    /// `retry_after: 0` still leaves room for them).
+    pub(crate) fn run_time(&self) -> Duration {
+        match self.duration_ms {
+            Some(ms) => Duration::from_millis(ms),
+            None => Duration::from_secs(
+                (u64::from(self.polls) + 1).saturating_mul(self.retry_after.max(1)),
+            ),
+        }
+    }
 }
 
 impl Default for LroConfig {
@@ -84,6 +107,7 @@ impl Default for LroConfig {
             final_status: FinalStatus::Succeeded,
             error: None,
             retry_after: 1,
+            duration_ms: None,
         }
     }
 }
@@ -106,6 +130,8 @@ pub(crate) struct Operation {
     pub(crate) target: String,
     pub(crate) config: LroConfig,
     pub(crate) polls_left: u32,
+    /// When the operation completes even if it is never polled.
+    pub(crate) due: Instant,
     pub(crate) started: String,
     pub(crate) ended: Option<String>,
     /// Path (without host) of the status/result URL, for the `id` field.
@@ -171,6 +197,7 @@ pub(crate) fn begin(
             target: target.to_string(),
             config: config.clone(),
             polls_left: config.polls,
+            due: Instant::now() + config.run_time(),
             started: crate::clock::rfc3339_now(),
             ended: None,
             path,
@@ -179,21 +206,46 @@ pub(crate) fn begin(
     (id, headers)
 }
 
-/// Counts one poll; completes the operation once its running polls are used up.
-/// Returns `None` for an unknown operation, `Some(true)` when it has finished.
+/// Counts one poll; completes the operation once its running polls are used up or its run
+/// time is over. Returns `None` for an unknown operation, `Some(true)` when it has finished.
 fn advance(world: &mut World, op_id: &str) -> Option<bool> {
     let op = world.operations.get_mut(op_id)?;
     if op.ended.is_some() {
         return Some(true);
     }
-    if op.polls_left > 0 {
+    if op.polls_left > 0 && op.due > Instant::now() {
         op.polls_left -= 1;
         return Some(false);
     }
+    finish(world, op_id);
+    Some(true)
+}
+
+fn finish(world: &mut World, op_id: &str) {
+    let Some(op) = world.operations.get_mut(op_id) else {
+        return;
+    };
     op.ended = Some(crate::clock::rfc3339_now());
     let op = op.clone();
     apply_completion(world, &op);
-    Some(true)
+}
+
+/// Completes every operation whose run time is over. Called before each request is served,
+/// the first moment anyone could see the difference, so completion needs no timer task and
+/// whatever a request reads or writes is already past it.
+pub(crate) fn settle_due(world: &mut World) {
+    let now = Instant::now();
+    let mut due: Vec<(Instant, String)> = world
+        .operations
+        .values()
+        .filter(|op| op.ended.is_none() && op.due <= now)
+        .map(|op| (op.due, op.id.clone()))
+        .collect();
+    // In the order they would have ended, so a later operation on the same target wins.
+    due.sort();
+    for (_, id) in due {
+        finish(world, &id);
+    }
 }
 
 fn set_state(body: &mut Value, state: &str) {

@@ -123,6 +123,7 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, DropConnection> {
     let started = Instant::now();
+    crate::lro::settle_due(&mut shared.world.lock());
     let (parts, body) = req.into_parts();
     let path = decode_path(parts.uri.path());
     let query = parts

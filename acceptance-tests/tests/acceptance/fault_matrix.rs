@@ -38,18 +38,7 @@ use serde_json::{Value, json};
 
 /// Cells that are known not to converge (or not always), with the reason; they are shown in the
 /// table like any other and do not fail the test. Every entry is an open bug.
-const KNOWN_FAILURES: &[(&str, &str, &str)] = &[(
-    "dropped connections",
-    "multicloud_connector (Arc)",
-    "sometimes (1 run in 6): a solution configuration PUT whose answer is dropped leaves the \
-     ARM emulator's operation pending for ever (its operations only advance when their status \
-     URL is polled, and that URL was in the lost answer), so every later write and the DELETE \
-     of the connector get 409 AnotherOperationInProgress (the provider retries that answer, but \
-     only within one call's budget); the provider's transport classifier also takes the dropped \
-     TLS connection for a TLS failure and does not retry the PUT. Letting emulator operations \
-     complete unpolled was tried and left the connector's provisioning state non-terminal after \
-     a dropped PUT, so that apply polled until its timeout",
-)];
+const KNOWN_FAILURES: &[(&str, &str, &str)] = &[];
 
 /// Names a subset of scenarios to run (to reproduce one cell alone): comma-separated,
 /// case-insensitive parts of scenario names, e.g. `dropped,slower`. All run when unset.

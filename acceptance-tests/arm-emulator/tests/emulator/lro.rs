@@ -172,3 +172,51 @@ async fn location_operation_returns_202_then_the_result() {
         (404, Some("OperationNotFound"))
     );
 }
+
+#[tokio::test]
+async fn an_operation_nobody_polls_completes_after_its_run_time() {
+    let env = env().await;
+    let path = setup(
+        &env,
+        json!({"mode": "async", "polls": 5, "duration_ms": 300}),
+    )
+    .await;
+    let resp = env
+        .arm(Method::PUT, &path)
+        .json(&json!({"location": "westeurope"}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(resp.status().as_u16(), 201);
+    // The status URL is never used before the run time is over, as when the answer is lost.
+    let op = header(&resp, "azure-asyncoperation").unwrap_or_default();
+    let (s, b) = env.call(Method::PUT, &path, Some(json!({}))).await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (409, Some("AnotherOperationInProgress")),
+        "still running right after the write"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let (_, got) = env.call(Method::GET, &path, None).await;
+    assert_eq!(got["properties"]["provisioningState"], "Succeeded");
+    let (_, b) = poll(&env, &op).await;
+    assert_eq!(
+        b["status"], "Succeeded",
+        "five polls were configured, none needed"
+    );
+    assert!(b["endTime"].is_string(), "{b}");
+
+    // The resource is free again: the next write starts its own operation.
+    let resp = env
+        .arm(Method::PUT, &path)
+        .json(&json!({"location": "westeurope", "tags": {"k": "v"}}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(resp.status().as_u16(), 200);
+    let next = header(&resp, "azure-asyncoperation").unwrap_or_default();
+    assert_ne!(next, op);
+    let (_, body) = read(resp).await;
+    assert_eq!(body["properties"]["provisioningState"], "Updating");
+}
