@@ -375,6 +375,7 @@ pub fn classify_service_error(
         | "StackSetNotFoundException"
         | "StackInstanceNotFoundException"
         | "OperationNotFoundException"
+        | "OrganizationalUnitNotFoundException"
         | "ChangeSetNotFound" => make!(NotFound),
         "EntityAlreadyExists"
         | "EntityAlreadyExistsException"

@@ -17,7 +17,8 @@ moto 5.2.5 gaps closed here:
   that fails makes its result FAILED with the stack's reason and the operation
   FAILED, instead of an error from the API call.
 - UpdateStackSet without accounts leaves every instance on the old template;
-  AWS rolls the new template out to all of them.
+  AWS rolls the new template out to all of them, or, with DeploymentTargets
+  (OUs and an account filter) and Regions, to the instances those reach only.
 - AutoDeployment is not kept; it is stored and described (acting on it: cfn_autodeploy).
 """
 
@@ -36,6 +37,7 @@ SERVICE_MANAGED = "SERVICE_MANAGED"
 _original_create_stack_set = cfn_models.CloudFormationBackend.create_stack_set
 _original_create_stack_set_response = cfn_responses.CloudFormationResponse.create_stack_set
 _original_update = cfn_models.StackSet.update
+_original_update_response = cfn_responses.CloudFormationResponse.update_stack_set
 _original_instance_dict = cfn_models.StackInstance.to_dict
 _original_results = cfn_responses.CloudFormationResponse.list_stack_set_operation_results
 
@@ -173,8 +175,11 @@ def update(self, template, description, parameters, tags, admin_role, execution_
     if self.permission_model != SERVICE_MANAGED or accounts:
         return operation
     params = self.parameters if isinstance(self.parameters, dict) else {}
+    only = getattr(self, "_mcloud_only", None)
     results = []
     for instance in self.stack_instances:
+        if only is not None and (instance.account_id not in only[0] or instance.region_name not in only[1]):
+            continue
         instance.template = self.template
         try:
             instance.stack.update(self.template, parameters=dict(params))
@@ -187,6 +192,24 @@ def update(self, template, description, parameters, tags, admin_role, execution_
     if any(r["Status"] == "FAILED" for r in results):
         operation["Status"] = "FAILED"
     return operation
+
+
+def update_stack_set_response(self):
+    """UpdateStackSet with DeploymentTargets: the roll-out reaches those accounts' instances
+    in the given Regions only (moto reads neither)."""
+    targets = self._get_params().get("DeploymentTargets")
+    stackset = None
+    if targets and targets.get("OrganizationalUnitIds"):
+        stackset = self.cloudformation_backend.describe_stack_set(self._get_param("StackSetName"))
+        regions = set(self._get_param("Regions", []) or [])
+        if not regions:
+            raise ValidationError(message="Regions are required with DeploymentTargets")
+        stackset._mcloud_only = (set(resolve_targets(stackset, targets)), regions)
+    try:
+        return _original_update_response(self)
+    finally:
+        if stackset is not None:
+            stackset._mcloud_only = None
 
 
 def delete_stack_instances_response(self):
@@ -246,7 +269,7 @@ def check_hooks(require):
         require(callable(getattr(cfn_models.StackSet, name, None)), f"cloudformation StackSet.{name} is gone")
     require(callable(getattr(cfn_models.StackInstances, "create_instances", None)), "StackInstances.create_instances is gone")
     require(callable(getattr(cfn_models.StackInstance, "to_dict", None)), "StackInstance.to_dict is gone")
-    for name in ("create_stack_set", "delete_stack_instances", "list_stack_set_operation_results"):
+    for name in ("create_stack_set", "update_stack_set", "delete_stack_instances", "list_stack_set_operation_results"):
         require(callable(getattr(cfn_responses.CloudFormationResponse, name, None)), f"CloudFormationResponse.{name} is gone")
     require(hasattr(organizations_backends, "__getitem__"), "organizations_backends is gone")
 
@@ -258,6 +281,7 @@ def install():
     cfn_models.StackInstance.to_dict = instance_to_dict
     r = cfn_responses.CloudFormationResponse
     r.create_stack_set = create_stack_set_response
+    r.update_stack_set = update_stack_set_response
     r.delete_stack_instances = delete_stack_instances_response
     r.list_stack_set_operation_results = list_stack_set_operation_results
     r.activate_organizations_access = activate_organizations_access
@@ -278,6 +302,8 @@ def verify(require):
     require(_in_chain(cfn_models.StackSet.create_stack_instances, create_stack_instances),
             "OU targets with account filters not installed")
     require(cfn_models.StackSet.update is update, "StackSet update roll-out not installed")
+    require(_in_chain(cfn_responses.CloudFormationResponse.update_stack_set, update_stack_set_response),
+            "UpdateStackSet by DeploymentTargets not installed")
     r = cfn_responses.CloudFormationResponse
     require(_in_chain(r.delete_stack_instances, delete_stack_instances_response),
             "DeleteStackInstances by DeploymentTargets not installed")

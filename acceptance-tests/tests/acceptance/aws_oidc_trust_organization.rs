@@ -351,3 +351,126 @@ fn acc_oidc_trust_organization_trusted_access() {
     assert!(!org.stack_set_exists());
     assert!(moto.cloudformation_stack_names().is_empty());
 }
+
+impl Org {
+    /// The accounts each `UPDATE` operation of the StackSet reached, oldest first.
+    fn update_operation_accounts(&self) -> Vec<Vec<String>> {
+        self.rt.block_on(async {
+            let out = self
+                .cfn
+                .sdk()
+                .list_stack_set_operations()
+                .stack_set_name(STACK_SET)
+                .send()
+                .await
+                .unwrap();
+            let mut ops: Vec<_> = out
+                .summaries
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|o| o.action.as_ref().map(|a| a.as_str()) == Some("UPDATE"))
+                .collect();
+            ops.sort_by_key(|o| o.creation_timestamp);
+            let mut reached = Vec::new();
+            for op in ops {
+                let results = self
+                    .cfn
+                    .list_stack_set_operation_results(
+                        STACK_SET,
+                        op.operation_id.as_deref().unwrap(),
+                        CallAs::ManagementAccount,
+                    )
+                    .await
+                    .unwrap();
+                reached.push(sorted(results.into_iter().map(|r| r.account).collect()));
+            }
+            reached
+        })
+    }
+}
+
+/// A create that fails in one member account leaves the trust tainted, with the accounts that
+/// succeeded in state. `terraform untaint` and apply then deploy the failed account alone: no
+/// StackSet or instance is deleted or created, one update reaches that account only, and the
+/// organization is not walked.
+#[test]
+fn acc_oidc_trust_organization_failed_create_untaint() {
+    skip_unless_acc!();
+    let emu = Emulators::start();
+    let org = Org::seed(&emu, true);
+    let m = &org.members;
+    let ws = workspace(&emu, &org_config(""));
+    let out = ws.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-target=multicloud_defender_plan_set.std",
+    ]);
+    assert!(out.success(), "{out}");
+    let role = common::trust::planned_role_names(&ws)[0].clone();
+
+    // A role of that name already in m[2]: its member stack fails.
+    let iam = org.member_iam(&m[2]);
+    org.rt.block_on(async {
+        iam.sdk()
+            .create_role()
+            .role_name(&role)
+            .assume_role_policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    ws.apply_expect_error(&format!("account {} in us-east-1: FAILED", m[2]));
+    let state = ws.state_json();
+    let trust = state["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == TRUST)
+        .expect("trust in state");
+    assert_eq!(trust["tainted"], true, "{trust}");
+    assert_eq!(state_members(&ws), without(m, &[&m[2]]));
+    assert_eq!(trust["values"]["organization"]["in_sync"], false, "{trust}");
+
+    org.rt.block_on(async {
+        iam.sdk()
+            .delete_role()
+            .role_name(&role)
+            .send()
+            .await
+            .unwrap();
+    });
+    let out = ws.run(&["untaint", "-no-color", TRUST]);
+    assert!(out.success(), "{out}");
+    emu.moto().reset_calls();
+    ws.apply();
+    let moto = emu.moto();
+    for action in [
+        "CreateStackSet",
+        "DeleteStackSet",
+        "CreateStackInstances",
+        "DeleteStackInstances",
+        "CreateStack",
+        "DeleteStack",
+    ] {
+        assert_eq!(moto.call_count("cloudformation", action), 0, "{action}");
+    }
+    assert_eq!(moto.call_count("cloudformation", "UpdateStackSet"), 1);
+    assert_eq!(
+        moto.call_count("organizations", "ListAccountsForParent"),
+        0,
+        "no walk"
+    );
+    assert_eq!(org.update_operation_accounts(), [vec![m[2].clone()]]);
+    assert_eq!(org.instance_accounts(), *m);
+    assert_eq!(state_members(&ws), *m);
+    assert!(org.member_has_role(&m[2], &role));
+    ws.plan_expect_empty();
+
+    ws.destroy();
+    assert!(!org.stack_set_exists());
+    assert!(emu.moto().cloudformation_stack_names().is_empty());
+}

@@ -345,10 +345,9 @@ fn acc_organization_onboarding_end_to_end() {
 
     // An account created (at the root, outside the targets) and then moved into a nested
     // target OU gets the roles from auto-deployment, with no Terraform run. Terraform's next
-    // plan is empty: `member_account_ids` is the targets minus exclusions both as planned
-    // (read from the organization) and as refreshed (the instances), and auto-deployment made
-    // the two agree. Without auto-deployment the refresh would lack the account and the plan
-    // would show an update.
+    // plan is empty: with the configuration unchanged, `member_account_ids` is planned as
+    // refreshed (the accounts with an instance, the joiner among them), without reading the
+    // organization.
     let joiner = org.create_account("joiner");
     assert!(!instance_accounts(&emu).contains(&joiner));
     assert_member_has_no_roles(&emu, &joiner, &roles);

@@ -8,6 +8,7 @@
 
 use super::{CAPABILITY_NAMED_IAM, CloudFormationClient, none_if_not_found};
 use crate::aws::error::AwsError;
+use aws_sdk_cloudformation::operation::update_stack_set::builders::UpdateStackSetFluentBuilder;
 use aws_sdk_cloudformation::types;
 use std::collections::BTreeMap;
 
@@ -342,9 +343,40 @@ impl CloudFormationClient {
         spec: &StackSetSpec,
         preferences: &OperationPreferences,
     ) -> Result<String, AwsError> {
-        const OP: &str = "UpdateStackSet";
-        let out = self
-            .sdk()
+        self.send_update(self.update_request(spec, preferences))
+            .await
+    }
+
+    /// Rolls the StackSet's settings out to the instances of `accounts` only (the OU targets
+    /// narrowed with an `INTERSECTION` account filter) in `regions`, leaving every other
+    /// instance alone: how failed instances are deployed again without touching the rest.
+    /// Returns the operation id.
+    pub async fn update_stack_set_accounts(
+        &self,
+        spec: &StackSetSpec,
+        preferences: &OperationPreferences,
+        organizational_unit_ids: &[String],
+        accounts: &[String],
+        regions: &[String],
+    ) -> Result<String, AwsError> {
+        let targets = types::DeploymentTargets::builder()
+            .set_organizational_unit_ids(Some(organizational_unit_ids.to_vec()))
+            .set_accounts(Some(accounts.to_vec()))
+            .account_filter_type(types::AccountFilterType::Intersection)
+            .build();
+        let request = self
+            .update_request(spec, preferences)
+            .deployment_targets(targets)
+            .set_regions(Some(regions.to_vec()));
+        self.send_update(request).await
+    }
+
+    fn update_request(
+        &self,
+        spec: &StackSetSpec,
+        preferences: &OperationPreferences,
+    ) -> UpdateStackSetFluentBuilder {
+        self.sdk()
             .update_stack_set()
             .stack_set_name(&spec.name)
             .set_description(spec.description.clone())
@@ -356,9 +388,11 @@ impl CloudFormationClient {
             .auto_deployment(spec.auto())
             .operation_preferences(preferences.sdk())
             .call_as(spec.call_as.sdk())
-            .send()
-            .await
-            .map_err(self.err(OP))?;
+    }
+
+    async fn send_update(&self, request: UpdateStackSetFluentBuilder) -> Result<String, AwsError> {
+        const OP: &str = "UpdateStackSet";
+        let out = request.send().await.map_err(self.err(OP))?;
         out.operation_id.ok_or_else(|| missing(OP, "OperationId"))
     }
 

@@ -10,6 +10,7 @@ use super::CloudFormationClient;
 use super::stackset::CallAs;
 use crate::aws::error::AwsError;
 use aws_sdk_cloudformation::types;
+use std::time::Duration;
 
 /// Failed instances shown in an error message; the count of the rest is given.
 pub const MAX_FAILED_INSTANCES_SHOWN: usize = 20;
@@ -87,6 +88,21 @@ impl std::fmt::Display for StackSetFailure {
         }
         Ok(())
     }
+}
+
+/// The interval before the next poll of a StackSet operation: doubling from `min` up to
+/// `max`, and never more than a tenth of the time `waited` so far (nor less than `min`). The
+/// wait notices the end of the operation up to one interval late; with a flat 10 s cap that
+/// was a third of a 30 s operation, with this bound it is about a tenth of any operation, for
+/// more polls, well within the API's rate (a 30 s operation takes about 20, a 30 minute
+/// one about 200).
+pub(crate) fn next_poll_delay(
+    delay: Duration,
+    min: Duration,
+    max: Duration,
+    waited: Duration,
+) -> Duration {
+    (delay * 2).min(max).min((waited / 10).max(min))
 }
 
 /// Whether a StackSet operation status is final.
@@ -225,7 +241,8 @@ impl CloudFormationClient {
                 });
             }
             clock.sleep(delay).await;
-            delay = (delay * 2).min(max_delay);
+            let waited = clock.now().saturating_sub(start);
+            delay = next_poll_delay(delay, min_delay, max_delay, waited);
         }
     }
 
@@ -318,5 +335,30 @@ mod tests {
         let accounts: Vec<_> = r.iter().map(|x| x.account.as_str()).collect();
         assert_eq!(accounts, ["000000000000", "222222222222", "111111111111"]);
         assert!(is_settled("STOPPED") && !is_settled("RUNNING") && !is_settled("QUEUED"));
+    }
+
+    #[test]
+    fn polls_stay_within_a_tenth_of_the_time_waited() {
+        let s = Duration::from_secs;
+        let (min, max) = (s(1), s(10));
+        // A 30 s operation: the interval stops growing at a tenth of the time waited.
+        let mut delay = min;
+        let mut waited = Duration::ZERO;
+        let mut polls = 1;
+        while waited < s(30) {
+            waited += delay;
+            polls += 1;
+            delay = next_poll_delay(delay, min, max, waited);
+            assert!(delay <= max && delay >= min, "{delay:?}");
+            assert!(
+                delay <= (waited / 10).max(min),
+                "{delay:?} after {waited:?}"
+            );
+        }
+        assert!(waited < s(33), "noticed {waited:?} into a 30 s operation");
+        assert!(polls <= 25, "{polls} polls");
+        // Long operations reach the configured cap; short waits never go below the minimum.
+        assert_eq!(next_poll_delay(s(10), min, max, s(600)), max);
+        assert_eq!(next_poll_delay(min, min, max, Duration::ZERO), min);
     }
 }

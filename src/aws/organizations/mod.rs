@@ -123,6 +123,23 @@ impl OrganizationsClient {
             .ok_or_else(|| missing("ListRoots", "Roots"))
     }
 
+    /// Whether the OU `id` exists in the organization: one call, where a walk would page
+    /// through every OU.
+    pub async fn organizational_unit_exists(&self, id: &str) -> Result<bool, AwsError> {
+        let found = self
+            .client
+            .describe_organizational_unit()
+            .organizational_unit_id(id)
+            .send()
+            .await
+            .map_err(self.err("DescribeOrganizationalUnit"));
+        match found {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The OUs directly under `parent_id` (a root or an OU).
     pub async fn list_organizational_units_for_parent(
         &self,

@@ -10,6 +10,7 @@ mod organization;
 mod organization_import;
 mod organization_plan;
 mod organization_schema;
+mod organization_targets;
 mod organization_template;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -86,16 +87,13 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
         let config = trust_config(planned, diags)?;
         let org = org_config(planned, diags).ok()?;
         let aws = clients.aws(diags).await?;
-        // Everything the organization part needs is checked before anything is created.
-        let targets = match &org {
-            Some(org) => {
-                if !organization::preflight(aws, org, diags).await {
-                    return None;
-                }
-                Some(organization::targets(aws, org, diags).await?)
-            }
-            None => None,
-        };
+        // Trusted access is checked before anything is created (the plan checked the
+        // targets); the organization is not walked: CloudFormation resolves the OU targets.
+        if let Some(org) = &org
+            && !organization::preflight(aws, org, diags).await
+        {
+            return None;
+        }
         let caller = match aws.caller_identity().await {
             Ok(c) => c,
             Err(e) => {
@@ -111,13 +109,13 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
             }
         };
         let mut state = finish(result, &config, diags)?;
-        let block = match (&org, &targets) {
-            (Some(org), Some(targets)) if !diags.has_errors() => {
-                let computed = organization::create(aws, &config, org, targets, diags).await;
+        let block = match &org {
+            Some(org) if !diags.has_errors() => {
+                let computed = organization::create(aws, &config, org, diags).await;
                 state_block(planned.get(BLOCK), &computed)
             }
-            (Some(_), _) => state_block(planned.get(BLOCK), &OrgComputed::default()),
-            _ => Value::Null,
+            Some(_) => state_block(planned.get(BLOCK), &OrgComputed::default()),
+            None => Value::Null,
         };
         state.set_attr(BLOCK, block);
         Some(state)
@@ -183,14 +181,19 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
         let org = org_config(planned, diags).ok()?;
         let prior_org = org_config(prior, &mut Diagnostics::new()).ok().flatten();
         let aws = clients.aws(diags).await?;
-        let targets = match &org {
-            Some(org) => {
-                if prior_org.is_none() && !organization::preflight(aws, org, diags).await {
+        // The organization is walked only when the targets or exclusions changed: the
+        // accounts to add or remove are the difference (the plan showed them).
+        let reach = match (&org, &prior_org) {
+            (Some(org), None) => {
+                if !organization::preflight(aws, org, diags).await {
                     return None;
                 }
+                None
+            }
+            (Some(org), Some(prior)) if organization_plan::targets_changed(prior, org) => {
                 Some(organization::targets(aws, org, diags).await?)
             }
-            None => None,
+            _ => None,
         };
         let result = match config.deployment {
             // Only the organization block changed: the management account's roles or stack
@@ -210,20 +213,24 @@ impl Resource<ProviderClients> for AwsOidcTrustResource {
         let mut state = finish(result, &config, diags)?;
         // The id is chosen at create (a later plan may add or drop the provider it names).
         state.set_attr("id", prior.get("id").clone());
-        let block = match (&org, &targets, &prior_org) {
-            (Some(org), Some(targets), _) if !diags.has_errors() => {
-                let computed = organization::update(aws, &config, org, targets, diags).await;
+        let block = match (&org, &prior_org) {
+            (Some(org), None) if !diags.has_errors() => {
+                let computed = organization::create(aws, &config, org, diags).await;
                 state_block(planned.get(BLOCK), &computed)
             }
-            (Some(_), _, _) => prior.get(BLOCK).clone(),
-            (None, _, Some(prior_org)) => match organization::delete(aws, prior_org).await {
+            (Some(org), Some(_)) if !diags.has_errors() => {
+                let computed = organization::update(aws, &config, org, reach.as_ref(), diags).await;
+                state_block(planned.get(BLOCK), &computed)
+            }
+            (Some(_), _) => prior.get(BLOCK).clone(),
+            (None, Some(prior_org)) => match organization::delete(aws, prior_org).await {
                 Ok(()) => Value::Null,
                 Err(e) => {
                     report(diags, &e);
                     prior.get(BLOCK).clone()
                 }
             },
-            (None, _, None) => Value::Null,
+            (None, None) => Value::Null,
         };
         state.set_attr(BLOCK, block);
         Some(state)

@@ -18,6 +18,7 @@ use crate::protocol::{AttrPath, Diagnostics};
 use super::super::errors;
 use super::iam::{StepError, step};
 use super::organization_schema::{BLOCK, OrgComputed, OrgConfig};
+use super::organization_targets::deployment_ous;
 use super::organization_template::member_template;
 use super::schema::TrustConfig;
 
@@ -178,33 +179,29 @@ async fn instances_op(
     cf: &CloudFormationClient,
     org: &OrgConfig,
     what: &str,
-    count: usize,
+    count: Option<usize>,
     op: Result<String, AwsError>,
 ) -> Result<(), StepError> {
     let name = org.stack_set_name.as_str();
     let op = step(format!("{what} stack instances of StackSet {name}"), op)?;
-    tracing::info!(stack_set = name, operation = %op, accounts = count, "{what} stack instances");
+    // A create counts nothing beforehand: CloudFormation resolves the OU targets.
+    tracing::info!(stack_set = name, operation = %op, accounts = ?count, "{what} stack instances");
     step(
         format!("{what} stack instances of StackSet {name}"),
         cf.wait_for_stack_set_operation(name, &op, org.call_as)
             .await,
     )?;
-    tracing::info!(
-        stack_set = name,
-        done = count,
-        total = count,
-        "{what} stack instances: done"
-    );
+    tracing::info!(stack_set = name, operation = %op, "{what} stack instances: done");
     Ok(())
 }
 
-/// Creates the StackSet and its instances. Whatever exists afterwards is returned, with the
-/// first error reported.
+/// Creates the StackSet and its instances: one `CreateStackInstances` for the OU targets minus
+/// the exclusions, resolved by CloudFormation (no walk of the organization). Whatever exists
+/// afterwards is returned, with the first error reported.
 pub(crate) async fn create(
     aws: &AwsClients,
     config: &TrustConfig,
     org: &OrgConfig,
-    targets: &Targets,
     diags: &mut Diagnostics,
 ) -> OrgComputed {
     let cf = aws.stacksets();
@@ -220,18 +217,15 @@ pub(crate) async fn create(
             _ => format!("creating StackSet {name}"),
         };
         step(what, created)?;
-        let wanted: BTreeSet<String> = targets.plan.member_accounts.iter().cloned().collect();
-        if !wanted.is_empty() {
-            let t = StackSetTargets {
-                organizational_unit_ids: targets.plan.organizational_unit_ids.clone(),
-                excluded_accounts: targets.plan.excluded_accounts.clone(),
-                regions: org.regions_or(aws.region()),
-            };
-            let op = cf
-                .create_stack_instances(name, &t, &org.preferences, org.call_as)
-                .await;
-            instances_op(&cf, org, "creating", wanted.len(), op).await?;
-        }
+        let t = StackSetTargets {
+            organizational_unit_ids: deployment_ous(aws, &org.target_ou_ids).await?,
+            excluded_accounts: org.excluded_account_ids.clone(),
+            regions: org.regions_or(aws.region()),
+        };
+        let op = cf
+            .create_stack_instances(name, &t, &org.preferences, org.call_as)
+            .await;
+        instances_op(&cf, org, "creating", None, op).await?;
         Ok(())
     }
     .await;
@@ -308,14 +302,16 @@ pub(crate) async fn observe(
     })
 }
 
-/// Brings the StackSet to the configuration: a new template or settings are rolled out (also
-/// retrying instances that are not current), then instances are added for accounts that lack
-/// one and removed from accounts no longer wanted.
+/// Brings the StackSet to the configuration: new settings are rolled out to every instance;
+/// with unchanged settings, only the instances that are not current (failed) are deployed
+/// again. With `reach` (the organization walked because the targets or exclusions changed),
+/// instances are then added for accounts that lack one and removed from accounts no longer
+/// wanted; without it the accounts are left to CloudFormation (auto-deployment).
 pub(crate) async fn update(
     aws: &AwsClients,
     config: &TrustConfig,
     org: &OrgConfig,
-    targets: &Targets,
+    reach: Option<&Targets>,
     diags: &mut Diagnostics,
 ) -> OrgComputed {
     let cf = aws.stacksets();
@@ -324,7 +320,7 @@ pub(crate) async fn update(
         Ok(Some(s)) => s,
         Ok(None) => {
             tracing::info!(stack_set = %name, "StackSet missing: creating it again");
-            return create(aws, config, org, targets, diags).await;
+            return create(aws, config, org, diags).await;
         }
         Err(e) => {
             report(
@@ -343,8 +339,9 @@ pub(crate) async fn update(
             format!("listing the stack instances of StackSet {name}"),
             cf.list_stack_instances(name, org.call_as).await,
         )?;
-        let stale = instances.iter().any(|i| i.status != "CURRENT");
-        if !settings_match(&set, &spec) || stale {
+        let stale: Vec<&StackInstance> =
+            instances.iter().filter(|i| i.status != "CURRENT").collect();
+        if !settings_match(&set, &spec) {
             let op = step(
                 format!("updating StackSet {name}"),
                 cf.update_stack_set(&spec, &org.preferences).await,
@@ -354,32 +351,74 @@ pub(crate) async fn update(
                 format!("updating StackSet {name}"),
                 cf.wait_for_stack_set_operation(name, &op, org.call_as).await,
             )?;
+        } else if !stale.is_empty() {
+            retry(aws, &cf, org, &spec, &set, &instances, &stale).await?;
         }
+        let Some(reach) = reach else {
+            return Ok(());
+        };
         let have: BTreeSet<String> = instances.iter().map(|i| i.account.clone()).collect();
-        let wanted: BTreeSet<String> = targets.plan.member_accounts.iter().cloned().collect();
+        let wanted: BTreeSet<String> = reach.plan.member_accounts.iter().cloned().collect();
         let regions = org.regions_or(aws.region());
         let remove: BTreeSet<String> = have.difference(&wanted).cloned().collect();
         if !remove.is_empty() {
-            let ous = instance_ous(&set, &instances, &targets.plan.organizational_unit_ids);
-            let t = only(ous, &remove, &targets.all_accounts, regions.clone());
+            let ous = instance_ous(&set, &instances, &reach.plan.organizational_unit_ids);
+            let t = only(ous, &remove, &reach.all_accounts, regions.clone());
             let op = cf
                 .delete_stack_instances(name, &t, org.retain_stacks, &org.preferences, org.call_as)
                 .await;
-            instances_op(&cf, org, "deleting", remove.len(), op).await?;
+            instances_op(&cf, org, "deleting", Some(remove.len()), op).await?;
         }
         let add: BTreeSet<String> = wanted.difference(&have).cloned().collect();
         if !add.is_empty() {
-            let ous = targets.plan.organizational_unit_ids.clone();
-            let t = only(ous, &add, &targets.all_accounts, regions);
+            let ous = reach.plan.organizational_unit_ids.clone();
+            let t = only(ous, &add, &reach.all_accounts, regions);
             let op = cf
                 .create_stack_instances(name, &t, &org.preferences, org.call_as)
                 .await;
-            instances_op(&cf, org, "creating", add.len(), op).await?;
+            instances_op(&cf, org, "creating", Some(add.len()), op).await?;
         }
         Ok(())
     }
     .await;
     finish(&cf, config, org, result, diags).await
+}
+
+/// Deploys the `stale` instances again (an `UpdateStackSet` narrowed to their accounts and
+/// regions), leaving the current ones alone: after a partly failed create, an apply deploys
+/// only the accounts that failed.
+async fn retry(
+    aws: &AwsClients,
+    cf: &CloudFormationClient,
+    org: &OrgConfig,
+    spec: &StackSetSpec,
+    set: &StackSet,
+    instances: &[StackInstance],
+    stale: &[&StackInstance],
+) -> Result<(), StepError> {
+    let name = &org.stack_set_name;
+    let accounts: BTreeSet<String> = stale.iter().map(|i| i.account.clone()).collect();
+    let regions: BTreeSet<String> = stale.iter().map(|i| i.region.clone()).collect();
+    let (accounts, regions): (Vec<String>, Vec<String>) = (
+        accounts.into_iter().collect(),
+        regions.into_iter().collect(),
+    );
+    let mut ous = instance_ous(set, instances, &[]);
+    if ous.is_empty() {
+        ous = deployment_ous(aws, &org.target_ou_ids).await?;
+    }
+    tracing::info!(stack_set = %name, accounts = %accounts.join(","), "deploying the failed stack instances again");
+    let op = step(
+        format!("deploying the failed stack instances of StackSet {name} again"),
+        cf.update_stack_set_accounts(spec, &org.preferences, &ous, &accounts, &regions)
+            .await,
+    )?;
+    step(
+        format!("deploying the failed stack instances of StackSet {name} again"),
+        cf.wait_for_stack_set_operation(name, &op, org.call_as)
+            .await,
+    )?;
+    Ok(())
 }
 
 /// The OUs the instances were deployed through (as CloudFormation reports them), else
@@ -419,27 +458,20 @@ pub(crate) async fn delete(aws: &AwsClients, org: &OrgConfig) -> Result<(), Step
         cf.list_stack_instances(name, org.call_as).await,
     )?;
     if !instances.is_empty() {
-        let fallback = if org.target_ou_ids.is_empty() {
-            vec![
-                step(
-                    "reading the organization's root",
-                    aws.organizations().root().await,
-                )?
-                .id,
-            ]
-        } else {
-            org.target_ou_ids.clone()
-        };
+        let mut ous = instance_ous(&set, &instances, &[]);
+        if ous.is_empty() {
+            ous = deployment_ous(aws, &org.target_ou_ids).await?;
+        }
         let regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).collect();
         let t = StackSetTargets {
-            organizational_unit_ids: instance_ous(&set, &instances, &fallback),
+            organizational_unit_ids: ous,
             excluded_accounts: Vec::new(),
             regions: regions.into_iter().collect(),
         };
         let op = cf
             .delete_stack_instances(name, &t, org.retain_stacks, &org.preferences, org.call_as)
             .await;
-        instances_op(&cf, org, "deleting", instances.len(), op).await?;
+        instances_op(&cf, org, "deleting", Some(instances.len()), op).await?;
         let left = step(
             format!("listing the stack instances of StackSet {name}"),
             cf.list_stack_instances(name, org.call_as).await,

@@ -103,8 +103,16 @@ pub(crate) fn block() -> NestedBlock {
                     .computed()
                     .description(
                         "Member accounts with a current stack instance (the roles deployed), \
-                         sorted. Planned as every account the targets reach minus the \
-                         exclusions, so an account that failed shows as a change.",
+                         sorted, as read from the StackSet's instances (accounts that join a \
+                         target OU later appear once auto-deployment has deployed to them). \
+                         Known after apply for a new StackSet. When `target_ou_ids` or \
+                         `excluded_account_ids` change, the plan reads the organization and \
+                         shows every account the new targets reach minus the exclusions. An \
+                         unchanged configuration does not read the organization (a walk costs \
+                         a call per 20 accounts): an account the targets reach that has no \
+                         instance and that auto-deployment did not deploy to is not detected; \
+                         failed instances show as `in_sync = false` and are deployed again by \
+                         the next apply.",
                     ),
             )
             .attribute(Attribute::bool("in_sync").computed().description(

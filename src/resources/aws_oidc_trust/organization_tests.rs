@@ -203,3 +203,60 @@ fn import_ids_name_the_stack_and_optionally_the_stack_set() {
     // A second colon stays in the StackSet part, where import rejects it.
     assert_eq!(split_id("a:b:c"), ("a", Some("b:c")));
 }
+
+/// The member accounts a plan shows, without clients (no organization can be read).
+fn planned_members(prior: Option<Value>, block: Value) -> Value {
+    let config = config("cloudformation", block);
+    let mut plan = PlanContext {
+        prior,
+        planned: config.clone(),
+        config,
+        requires_replace: Vec::new(),
+    };
+    let mut diags = Diagnostics::new();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(super::organization_plan::modify_plan(
+        None, &mut plan, &mut diags,
+    ));
+    assert!(diags.is_empty(), "{diags:?}");
+    plan.planned.get(BLOCK).get("member_account_ids").clone()
+}
+
+fn prior_state(block: Value, members: &[&str], in_sync: bool) -> Value {
+    let mut block = block;
+    block.set_attr(
+        "member_account_ids",
+        Value::string_list(members.iter().map(|m| (*m).to_owned())),
+    );
+    block.set_attr("in_sync", in_sync);
+    block.set_attr("stack_set_id", "MDCOnboardingStackSet:1");
+    config("cloudformation", block)
+}
+
+fn excluding(ids: &[&str]) -> Value {
+    Value::object([(
+        "excluded_account_ids",
+        Value::string_list(ids.iter().map(|i| (*i).to_owned())),
+    )])
+}
+
+#[test]
+fn member_accounts_are_planned_without_reading_the_organization_unless_targets_change() {
+    let members = ["111111111111", "222222222222"];
+    // A new StackSet: known after apply.
+    assert!(planned_members(None, excluding(&[])).is_unknown());
+    // Unchanged configuration: as refreshed, so auto-deployed accounts make no change.
+    let prior = prior_state(excluding(&["333333333333"]), &members, true);
+    assert_eq!(
+        planned_members(Some(prior), excluding(&["333333333333"])),
+        Value::string_list(members.iter().map(|m| (*m).to_owned()))
+    );
+    // Failed instances in state: the apply deploys them again and may add accounts.
+    let prior = prior_state(excluding(&["333333333333"]), &members, false);
+    assert!(planned_members(Some(prior), excluding(&["333333333333"])).is_unknown());
+    // Exclusions changed: the organization is read to show the accounts (here it cannot be).
+    let prior = prior_state(excluding(&["333333333333"]), &members, true);
+    assert!(planned_members(Some(prior), excluding(&["111111111111"])).is_unknown());
+}

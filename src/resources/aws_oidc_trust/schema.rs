@@ -53,7 +53,14 @@ the member accounts with a service-managed CloudFormation StackSet. Such a trust
 `cloudformation:<stack name>:<StackSet name>`: the block is read back from the StackSet (targets \
 from its OUs, exclusions from the accounts they reach without an instance, auto-deployment and \
 regions as deployed); operation preferences and `enable_trusted_access`, which AWS does not keep, \
-are left unset.";
+are left unset.\n\n\
+When some member accounts fail while the trust is created, the apply fails naming each account and \
+the reason, and state keeps what exists: the StackSet, the accounts that succeeded in \
+`organization.member_account_ids`, and `in_sync = false`. Terraform marks the trust tainted, so a \
+plain next apply would destroy it and deploy every account again. Fix the cause, run `terraform \
+untaint <address>`, then apply: the trust is updated in place and only the failed accounts are \
+deployed again (one StackSet update narrowed to them); the accounts that succeeded are not \
+touched.";
 
 /// The resource schema.
 pub(crate) fn schema() -> Schema {
