@@ -22,6 +22,38 @@ use crate::paths::Paths;
 /// on first use; a loaded 2-core machine needs several seconds).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Where a signed Query call is answered: the region of its credential scope and, when set,
+/// the account moto answers as (its `x-moto-account-id` header), so a member account of an
+/// organization is read without credentials of its own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueryScope<'a> {
+    region: &'a str,
+    account: Option<&'a str>,
+}
+
+impl<'a> QueryScope<'a> {
+    /// `region` of the default account.
+    pub(crate) fn region(region: &'a str) -> Self {
+        Self {
+            region,
+            account: None,
+        }
+    }
+
+    /// `us-east-1` of `account`.
+    pub(crate) fn account(account: &'a str) -> Self {
+        Self {
+            region: "us-east-1",
+            account: Some(account),
+        }
+    }
+
+    /// ` as <account>` for messages, empty for the default account.
+    fn as_account(&self) -> String {
+        self.account.map(|a| format!(" as {a}")).unwrap_or_default()
+    }
+}
+
 /// A running moto server, stopped on drop.
 pub struct Moto {
     child: Child,
@@ -94,7 +126,7 @@ impl Moto {
         action: &str,
         params: &[(&str, &str)],
     ) -> (u16, String) {
-        self.query_status_in(service, "us-east-1", action, params)
+        self.signed_query(service, QueryScope::region("us-east-1"), action, params)
     }
 
     /// A Query-protocol call in `region` (regional services such as EC2 keep each region
@@ -106,7 +138,7 @@ impl Moto {
         action: &str,
         params: &[(&str, &str)],
     ) -> String {
-        let (status, text) = self.query_status_in(service, region, action, params);
+        let (status, text) = self.signed_query(service, QueryScope::region(region), action, params);
         assert!(
             (200..300).contains(&status),
             "moto {service} {action} in {region}: {status}\n{text}"
@@ -114,12 +146,12 @@ impl Moto {
         text
     }
 
-    /// A Query-protocol call in `region`, signed as moto accepts; the status and body, whatever
+    /// A Query-protocol call in `scope`, signed as moto accepts; the status and body, whatever
     /// the status.
-    fn query_status_in(
+    pub(crate) fn signed_query(
         &self,
         service: &str,
-        region: &str,
+        scope: QueryScope<'_>,
         action: &str,
         params: &[(&str, &str)],
     ) -> (u16, String) {
@@ -137,17 +169,22 @@ impl Moto {
             .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
             .collect::<Vec<_>>()
             .join("&");
+        let region = scope.region;
         let auth = format!(
             "AWS4-HMAC-SHA256 Credential=AKIAHARNESS/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
         );
-        let resp = self
+        let mut request = self
             .http
             .post(format!("{}/", self.url))
             .header("Authorization", auth)
-            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        if let Some(account) = scope.account {
+            request = request.header("x-moto-account-id", account);
+        }
+        let resp = request
             .body(body)
             .send()
-            .unwrap_or_else(|e| panic!("moto {service} {action}: {e}"));
+            .unwrap_or_else(|e| panic!("moto {service} {action}{}: {e}", scope.as_account()));
         let status = resp.status().as_u16();
         (status, resp.text().unwrap_or_default())
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::moto::Moto;
+use crate::moto::{Moto, QueryScope};
 
 /// Seeding builds every account's IAM backend; 1,000 take a few seconds, more on a loaded
 /// machine.
@@ -84,45 +84,10 @@ impl Moto {
         action: &str,
         params: &[(&str, &str)],
     ) -> String {
-        let version = match service {
-            "iam" => "2010-05-08",
-            "cloudformation" => "2010-05-15",
-            other => panic!("no Query API version known for service {other}"),
-        };
-        let mut form: Vec<(&str, &str)> = vec![("Action", action), ("Version", version)];
-        form.extend_from_slice(params);
-        let body = form
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    crate::moto::form_encode(k),
-                    crate::moto::form_encode(v)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("&");
-        let http = reqwest::blocking::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap_or_else(|e| panic!("cannot build an HTTP client: {e}"));
-        let resp = http
-            .post(format!("{}/", self.url()))
-            .header(
-                "Authorization",
-                format!(
-                    "AWS4-HMAC-SHA256 Credential=AKIAHARNESS/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
-                ),
-            )
-            .header("x-moto-account-id", account)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .unwrap_or_else(|e| panic!("moto {service} {action} as {account}: {e}"));
-        let status = resp.status();
-        let text = resp.text().unwrap_or_default();
+        let (status, text) =
+            self.signed_query(service, QueryScope::account(account), action, params);
         assert!(
-            status.is_success(),
+            (200..300).contains(&status),
             "moto {service} {action} as {account}: {status}\n{text}"
         );
         text

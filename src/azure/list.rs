@@ -107,8 +107,20 @@ pub(crate) mod tests {
     /// An ARM client for [`MOCK_SUBSCRIPTION`] talking to `server`, with a fixed token and a
     /// fake clock (nothing really sleeps).
     pub(crate) fn mock_client(server: &MockServer) -> ArmClient {
+        mock_client_in(server, MOCK_SUBSCRIPTION, 7, Arc::new(FakeClock::default()))
+    }
+
+    /// An ARM client for `subscription` talking to `server`, with a fixed token, the retry
+    /// jitter seeded with `seed` and `clock` to sleep on (tests that look at the sleeps keep
+    /// it).
+    pub(crate) fn mock_client_in(
+        server: &MockServer,
+        subscription: &str,
+        seed: u64,
+        clock: Arc<FakeClock>,
+    ) -> ArmClient {
         let cfg = AzureConfig {
-            subscription_id: Some(MOCK_SUBSCRIPTION.into()),
+            subscription_id: Some(subscription.into()),
             endpoints: AzureEndpoints {
                 resource_manager: server.base_url.clone(),
                 ..Default::default()
@@ -120,11 +132,7 @@ pub(crate) mod tests {
             StaticCredential::new("arm-token", Duration::from_secs(3600)),
         )
         .unwrap()
-        .with_retry_policy(
-            RetryPolicy::default()
-                .with_seed(7)
-                .with_clock(Arc::new(FakeClock::default())),
-        )
+        .with_retry_policy(RetryPolicy::default().with_seed(seed).with_clock(clock))
     }
 
     #[tokio::test]

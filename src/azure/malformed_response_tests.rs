@@ -3,14 +3,11 @@
 //! a silent default, or polling until the operation timeout.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::credential::tests::StaticCredential;
 use super::security_connector::SecurityConnector;
 use super::*;
-use crate::http::RetryPolicy;
 use crate::http::mock_server::{MockServer, Reply};
 use crate::http::retry::tests::FakeClock;
 
@@ -21,24 +18,7 @@ const HTML: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></h
                     <body><h1>Bad Gateway</h1><p>The proxy could not reach the upstream.</p></body></html>";
 
 fn client(server: &MockServer) -> ArmClient {
-    let cfg = AzureConfig {
-        subscription_id: Some("sub".into()),
-        endpoints: AzureEndpoints {
-            resource_manager: server.base_url.clone(),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    ArmClient::with_credential(
-        cfg,
-        StaticCredential::new("arm-token", Duration::from_secs(3600)),
-    )
-    .expect("client")
-    .with_retry_policy(
-        RetryPolicy::default()
-            .with_seed(3)
-            .with_clock(Arc::new(FakeClock::default())),
-    )
+    super::list::tests::mock_client_in(server, "sub", 3, Arc::new(FakeClock::default()))
 }
 
 fn raw(status: u16, content_type: &str, body: &str) -> Reply {

@@ -3,7 +3,6 @@
 use super::claims::tests::jwt;
 use super::credential::tests::StaticCredential;
 use super::*;
-use crate::http::RetryPolicy;
 use crate::http::mock_server::{MockServer, Reply, test_pki};
 use crate::http::retry::tests::FakeClock;
 use crate::secret::Secret;
@@ -16,20 +15,7 @@ const PATH: &str =
     "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Security/securityConnectors/c1";
 
 fn client(server: &MockServer, clock: Arc<FakeClock>) -> ArmClient {
-    let cfg = AzureConfig {
-        subscription_id: Some("sub".into()),
-        endpoints: AzureEndpoints {
-            resource_manager: server.base_url.clone(),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    ArmClient::with_credential(
-        cfg,
-        StaticCredential::new("arm-token", Duration::from_secs(3600)),
-    )
-    .unwrap()
-    .with_retry_policy(RetryPolicy::default().with_seed(7).with_clock(clock))
+    crate::azure::list::tests::mock_client_in(server, "sub", 7, clock)
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use crate::protocol::{AttrPath, Attribute, Block, DataSource, Diagnostics, Schem
 
 use super::clients::ProviderClients;
 use super::errors;
+use super::value_checks::Choices;
 
 /// The `multicloud_aws_organization` data source.
 #[derive(Debug, Default, Clone, Copy)]
@@ -175,26 +176,18 @@ impl DataSource<ProviderClients> for AwsOrganizationDataSource {
                 format!("{p:?} is not a root id (r-xxxx) or an OU id (ou-xxxx-xxxxxxxx)."),
             );
         }
-        if let Value::Set(items) = config.get("account_statuses") {
-            if items.is_empty() {
-                diags.attribute_error(
-                    AttrPath::root("account_statuses"),
-                    "No account status",
-                    "An empty set matches no account; name the statuses wanted, or omit `account_statuses` for all.",
-                );
-            }
-            for item in items {
-                if let Some(s) = item.as_str()
-                    && !STATUSES.contains(&s)
-                {
-                    diags.attribute_error(
-                        AttrPath::root("account_statuses"),
-                        "Unknown account status",
-                        format!("{s:?} is not an account status; use any of {STATUSES:?}."),
-                    );
-                }
-            }
-        }
+        let statuses = Choices {
+            attribute: "account_statuses",
+            allowed: &STATUSES,
+            empty: (
+                "No account status",
+                "An empty set matches no account; name the statuses wanted, or omit `account_statuses` for all.",
+            ),
+            unknown: "Unknown account status",
+        };
+        statuses.check(config, diags, |s| {
+            format!("{s:?} is not an account status; use any of {STATUSES:?}.")
+        });
     }
 
     async fn read(

@@ -3,10 +3,11 @@
 
 use async_trait::async_trait;
 
-use crate::protocol::{AttrPath, Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
+use crate::protocol::{Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
 
 use super::clients::ProviderClients;
 use super::errors;
+use super::value_checks::Choices;
 
 /// The `multicloud_caller_identity` data source.
 #[derive(Debug, Default, Clone, Copy)]
@@ -51,26 +52,18 @@ impl DataSource<ProviderClients> for CallerIdentityDataSource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Value::Set(items) = config.get("clouds") {
-            if items.is_empty() {
-                diags.attribute_error(
-                    AttrPath::root("clouds"),
-                    "No cloud to ask",
-                    "An empty set asks no cloud; name \"aws\" and/or \"azure\", or omit `clouds` to ask both.",
-                );
-            }
-            for item in items {
-                if let Some(name) = item.as_str()
-                    && !CLOUDS.contains(&name)
-                {
-                    diags.attribute_error(
-                            AttrPath::root("clouds"),
-                            "Unknown cloud",
-                            format!("{name:?} is not a cloud this data source reads; use \"aws\" and/or \"azure\"."),
-                        );
-                }
-            }
-        }
+        let clouds = Choices {
+            attribute: "clouds",
+            allowed: &CLOUDS,
+            empty: (
+                "No cloud to ask",
+                "An empty set asks no cloud; name \"aws\" and/or \"azure\", or omit `clouds` to ask both.",
+            ),
+            unknown: "Unknown cloud",
+        };
+        clouds.check(config, diags, |name| {
+            format!("{name:?} is not a cloud this data source reads; use \"aws\" and/or \"azure\".")
+        });
     }
 
     async fn read(

@@ -15,6 +15,7 @@ use crate::protocol::{AttrPath, Attribute, Block, Diagnostics, Resource, Schema,
 use super::clients::ProviderClients;
 use super::ids::SecurityConnectorId;
 use super::security_connector_status::connector_health_now;
+use super::waiting::{Cadence, Poll, WaitError};
 use super::{errors, validators, value_checks};
 
 /// The `multicloud_classic_connector_migration` resource.
@@ -26,9 +27,13 @@ const TYPE_NAME: &str = "multicloud_classic_connector_migration";
 /// Microsoft's AWS account that classic `awsAssumeRole` connectors were told to trust.
 pub(crate) const MICROSOFT_CLASSIC_ACCOUNT: &str = "197857026523";
 
-const DEFAULT_WAIT: Duration = Duration::from_secs(30 * 60);
-const FIRST_POLL_INTERVAL: Duration = Duration::from_secs(10);
-const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
+/// How the migration waits for a healthy native connector: 30 minutes unless `wait_timeout`
+/// says otherwise, checking after 10 s, then twice as long each time up to a minute.
+const CADENCE: Cadence = Cadence {
+    default_timeout: Duration::from_secs(30 * 60),
+    first_interval: Duration::from_secs(10),
+    max_interval: Duration::from_secs(60),
+};
 
 const DESCRIPTION: &str = "Moves an AWS account from a classic connector to the native security \
 connector: waits until `security_connector_id` (same AWS account) is reported healthy, then \
@@ -219,7 +224,7 @@ impl Resource<ProviderClients> for ClassicConnectorMigrationResource {
             .get("delete_aws_user_name")
             .as_str()
             .map(str::to_owned);
-        let timeout = validators::wait_timeout(planned, DEFAULT_WAIT).ok()?;
+        let timeout = validators::wait_timeout(planned, CADENCE.default_timeout).ok()?;
         let arm = clients.azure(diags).await?;
         let classic = match arm.classic_connector(&classic_id).await {
             Ok(Some(c)) => c,
@@ -259,33 +264,43 @@ impl Resource<ProviderClients> for ClassicConnectorMigrationResource {
             }
         }
         // Never before healthy: poll, and give up without deleting anything.
-        let clock = arm.clock().clone();
-        let started = clock.now();
-        let mut interval = FIRST_POLL_INTERVAL;
-        loop {
-            match connector_health_now(arm, &native_id).await {
-                Ok(Some((_, true, _))) => break,
-                Ok(Some((status, false, problems))) => {
-                    let elapsed = clock.now().saturating_sub(started);
-                    if elapsed + interval > timeout {
-                        diags.error("Security connector not healthy", format!("{native_id} is {status} after {}s (wait_timeout {}s); the classic connector was not deleted.\n{problems}", elapsed.as_secs(), timeout.as_secs()));
-                        return None;
-                    }
-                    tracing::info!(status = %status, "waiting for the native connector to be healthy before removing the classic one");
-                    clock.sleep(interval).await;
-                    interval = (interval * 2).min(MAX_POLL_INTERVAL);
-                }
-                Ok(None) => {
-                    diags.error(
-                        "Security connector not found",
-                        format!("{native_id} disappeared while waiting; nothing was deleted."),
-                    );
-                    return None;
-                }
-                Err(e) => {
-                    errors::azure(diags, "Cannot read the connector's health", &e);
-                    return None;
-                }
+        let native = native_id.as_str();
+        let read = || async move {
+            match connector_health_now(arm, native).await {
+                Ok(Some((_, true, _))) => Ok(Poll::Ready(())),
+                Ok(Some((status, false, problems))) => Ok(Poll::Pending((status, problems))),
+                // `None`: the connector is gone.
+                Ok(None) => Err(None),
+                Err(e) => Err(Some(e)),
+            }
+        };
+        let wait = CADENCE.wait_for(arm.clock().clone(), timeout);
+        match wait
+            .until(
+                "a healthy native connector before removing the classic one",
+                read,
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(WaitError::TimedOut {
+                last: (status, problems),
+                elapsed,
+                timeout,
+            }) => {
+                diags.error("Security connector not healthy", format!("{native_id} is {status} after {}s (wait_timeout {}s); the classic connector was not deleted.\n{problems}", elapsed.as_secs(), timeout.as_secs()));
+                return None;
+            }
+            Err(WaitError::Failed(None)) => {
+                diags.error(
+                    "Security connector not found",
+                    format!("{native_id} disappeared while waiting; nothing was deleted."),
+                );
+                return None;
+            }
+            Err(WaitError::Failed(Some(e))) => {
+                errors::azure(diags, "Cannot read the connector's health", &e);
+                return None;
             }
         }
         let iam = if role.is_some() || user.is_some() {

@@ -105,11 +105,9 @@ impl DataSource<ProviderClients> for ClassicConnectorsDataSource {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        self.validate(config, diags);
-        if diags.has_errors() {
-            return None;
-        }
-        let arm = clients.azure(diags).await?;
+        let arm = clients
+            .azure_if_valid(diags, |d| self.validate(config, d))
+            .await?;
         let subscription = config
             .get("subscription_id")
             .as_str()

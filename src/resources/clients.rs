@@ -107,6 +107,22 @@ impl ProviderClients {
         reported(result, diags)
     }
 
+    /// The ARM client for a read whose configuration passes `validate`: a data source checks
+    /// its input again on read, because values unknown at plan time were not validated then.
+    /// `None` when `validate` reported an error or the ARM client cannot be had (see
+    /// [`ProviderClients::azure`]); nothing is called remotely for an invalid configuration.
+    pub(crate) async fn azure_if_valid(
+        &self,
+        diags: &mut Diagnostics,
+        validate: impl FnOnce(&mut Diagnostics),
+    ) -> Option<&ArmClient> {
+        validate(diags);
+        if diags.has_errors() {
+            return None;
+        }
+        self.azure(diags).await
+    }
+
     /// Reports an Azure configuration that cannot work (a national cloud, a missing
     /// subscription) the way the first login would, without logging in: for plan-time checks.
     /// Nothing is reported while the `azure` block depends on values not known yet.

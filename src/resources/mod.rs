@@ -18,6 +18,7 @@ pub mod docgen;
 mod docs;
 mod errors;
 mod ids;
+mod locations;
 mod multicloud_connector;
 mod multicloud_connector_cleanup;
 mod multicloud_connector_inventory;
@@ -36,6 +37,7 @@ mod security_connector_state;
 mod security_connector_status;
 mod validators;
 mod value_checks;
+mod waiting;
 
 pub use aws_oidc_trust::AwsOidcTrustResource;
 pub use aws_onboarding_template::AwsOnboardingTemplateDataSource;

@@ -404,13 +404,8 @@ fn refreshed(
     let mut state = current.clone();
     let p = &remote.properties;
     state.set_attr("id", id);
-    let same_location = current.get("location").as_str().is_some_and(|l| {
-        super::validators::normalize_location(l)
-            == super::validators::normalize_location(&remote.location)
-    });
-    if !same_location {
-        state.set_attr("location", remote.location.as_str());
-    }
+    let location = super::locations::as_written(current.get("location").as_str(), &remote.location);
+    state.set_attr("location", location);
     state.set_attr("aws_account_id", p.aws_cloud_profile.account_id.as_str());
     state.set_attr(
         "aws_resource_group_name",

@@ -15,6 +15,7 @@ use crate::protocol::{AttrPath, Attribute, Block, DataSource, Diagnostics, Schem
 
 use super::clients::ProviderClients;
 use super::multicloud_connector_model::{INVENTORY, aws_resource_group};
+use super::waiting::{Cadence, Poll, WaitError, waited};
 use super::{errors, validators};
 
 /// The `multicloud_connector_inventory` data source.
@@ -23,12 +24,14 @@ pub struct MulticloudConnectorInventoryDataSource;
 
 const TYPE_NAME: &str = "multicloud_connector_inventory";
 
-/// How long `wait_for_resources` waits unless `wait_timeout` says otherwise.
-const DEFAULT_WAIT: Duration = Duration::from_secs(30 * 60);
-/// First pause between reads; it doubles up to [`MAX_POLL_INTERVAL`]. The service syncs in
-/// minutes (about an hour for a first scan), so polling faster only spends the read quota.
-const FIRST_POLL_INTERVAL: Duration = Duration::from_secs(15);
-const MAX_POLL_INTERVAL: Duration = Duration::from_secs(120);
+/// How `wait_for_resources` waits: 30 minutes unless `wait_timeout` says otherwise, reading
+/// after 15 s, then twice as long each time up to 2 minutes. The service syncs in minutes
+/// (about an hour for a first scan), so polling faster only spends the read quota.
+const CADENCE: Cadence = Cadence {
+    default_timeout: Duration::from_secs(30 * 60),
+    first_interval: Duration::from_secs(15),
+    max_interval: Duration::from_secs(120),
+};
 
 /// Region of resources whose ARN names none (S3 buckets, IAM roles).
 const GLOBAL: &str = "global";
@@ -107,23 +110,19 @@ fn missing_permissions(status: &OperationStatus) -> Option<String> {
     Some(lines.join("\n"))
 }
 
-/// One look at the connector: `Err` with a reason to keep waiting (or fail with), `Ok` with the
-/// inventory.
-enum Look {
-    Ready(Vec<InventoryResource>),
-    NotYet(String),
-}
-
+/// One look at the connector: its inventory, or the reason to keep waiting (or to fail with).
+/// An empty inventory is a reason too when `need_items`.
 async fn look(
     arm: &ArmClient,
     connector_id: &str,
     solution_id: &str,
     check_permissions: bool,
-) -> Result<Look, AzureError> {
+    need_items: bool,
+) -> Result<Poll<Vec<InventoryResource>, String>, AzureError> {
     if check_permissions {
         let status = arm.test_connector_permissions(connector_id).await?;
         if let Some(missing) = missing_permissions(&status) {
-            return Ok(Look::NotYet(format!(
+            return Ok(Poll::Pending(format!(
                 "The connector's service lacks permissions in AWS (testPermissions):\n{missing}\n\n\
                  Deploy the connector's authentication_template in the AWS account, for example \
                  with multicloud_aws_oidc_trust and roles = multicloud_connector.<name>.aws_roles."
@@ -131,7 +130,21 @@ async fn look(
         }
     }
     let items = arm.solution_inventory(solution_id).await?;
-    Ok(Look::Ready(items))
+    if need_items && items.is_empty() {
+        return Ok(Poll::Pending(
+            "The inventory solution has synced no resource yet.".to_owned(),
+        ));
+    }
+    Ok(Poll::Ready(items))
+}
+
+/// Reports that `connector_id` names no multicloud connector.
+fn connector_missing(diags: &mut Diagnostics, connector_id: &str) {
+    diags.attribute_error(
+        AttrPath::root("connector_id"),
+        "Multicloud connector not found",
+        format!("There is no multicloud connector {connector_id}."),
+    );
 }
 
 /// The inventory solution configuration's id: the named one, or the connector's one of the
@@ -145,11 +158,7 @@ async fn solution_id(
     let all = match arm.solution_configurations(connector_id).await {
         Ok(all) => all,
         Err(AzureError::NotFound(_)) => {
-            diags.attribute_error(
-                AttrPath::root("connector_id"),
-                "Multicloud connector not found",
-                format!("There is no multicloud connector {connector_id}."),
-            );
+            connector_missing(diags, connector_id);
             return None;
         }
         Err(e) => {
@@ -269,20 +278,14 @@ impl DataSource<ProviderClients> for MulticloudConnectorInventoryDataSource {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        self.validate(config, diags);
-        if diags.has_errors() {
-            return None;
-        }
-        let arm = clients.azure(diags).await?;
+        let arm = clients
+            .azure_if_valid(diags, |d| self.validate(config, d))
+            .await?;
         let connector_id = config.get("connector_id").as_str()?.trim_end_matches('/');
         let connector = match arm.public_cloud_connector(connector_id).await {
             Ok(Some(c)) => c,
             Ok(None) => {
-                diags.attribute_error(
-                    AttrPath::root("connector_id"),
-                    "Multicloud connector not found",
-                    format!("There is no multicloud connector {connector_id}."),
-                );
+                connector_missing(diags, connector_id);
                 return None;
             }
             Err(e) => {
@@ -294,37 +297,31 @@ impl DataSource<ProviderClients> for MulticloudConnectorInventoryDataSource {
         let solution = solution_id(arm, connector_id, name, diags).await?;
         let check = config.get("check_permissions").as_bool().unwrap_or(true);
         let wait = config.get("wait_for_resources").as_bool().unwrap_or(false);
-        let timeout = validators::wait_timeout(config, DEFAULT_WAIT).ok()?;
-        let clock = arm.clock().clone();
-        let started = clock.now();
-        let mut interval = FIRST_POLL_INTERVAL;
-        loop {
-            let why = match look(arm, connector_id, &solution, check).await {
-                Ok(Look::Ready(items)) if !wait || !items.is_empty() => {
-                    let mut out = state(config, &items);
-                    out.set_attr(
-                        "aws_resource_group_name",
-                        aws_resource_group(&connector.properties.aws_cloud_profile.account_id),
-                    );
-                    return Some(out);
-                }
-                Ok(Look::Ready(_)) => {
-                    "The inventory solution has synced no resource yet.".to_owned()
-                }
-                Ok(Look::NotYet(why)) => why,
-                Err(e) => {
-                    errors::azure(diags, "Cannot read the connector's inventory", &e);
-                    return None;
-                }
-            };
-            let elapsed = clock.now().saturating_sub(started);
-            if !wait || elapsed + interval > timeout {
+        let mut wait_for = CADENCE.wait(arm.clock().clone(), config)?;
+        if !wait {
+            wait_for = wait_for.once();
+        }
+        let read = || look(arm, connector_id, &solution, check, wait);
+        match wait_for.until("the connector's inventory", read).await {
+            Ok(items) => {
+                let mut out = state(config, &items);
+                out.set_attr(
+                    "aws_resource_group_name",
+                    aws_resource_group(&connector.properties.aws_cloud_profile.account_id),
+                );
+                Some(out)
+            }
+            Err(WaitError::Failed(e)) => {
+                errors::azure(diags, "Cannot read the connector's inventory", &e);
+                None
+            }
+            Err(WaitError::TimedOut {
+                last: why,
+                elapsed,
+                timeout,
+            }) => {
                 let waited = if wait {
-                    format!(
-                        " after {}s of waiting (wait_timeout {}s)",
-                        elapsed.as_secs(),
-                        timeout.as_secs()
-                    )
+                    format!(" {}", waited(elapsed, timeout))
                 } else {
                     String::new()
                 };
@@ -332,11 +329,8 @@ impl DataSource<ProviderClients> for MulticloudConnectorInventoryDataSource {
                     "Multicloud connector inventory not available",
                     format!("{connector_id}{waited}:\n{why}"),
                 );
-                return None;
+                None
             }
-            tracing::info!(connector = %connector_id, "waiting for the connector's inventory");
-            clock.sleep(interval).await;
-            interval = (interval * 2).min(MAX_POLL_INTERVAL);
         }
     }
 }

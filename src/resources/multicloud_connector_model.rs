@@ -80,7 +80,7 @@ const CONNECTIVITY: &[(&str, &str)] = &[("public", "PublicEndpoint"), ("proxy", 
 /// Plan-time checks; unknown values are skipped (checked again at apply).
 pub(crate) fn check(config: &Value, diags: &mut Diagnostics) {
     if let Some(location) = config.get("location").as_str() {
-        let canonical = validators::normalize_location(location);
+        let canonical = super::locations::canonical(location);
         if !SUPPORTED_LOCATIONS.contains(&canonical.as_str()) {
             diags.attribute_error(
                 AttrPath::root("location"),
@@ -367,9 +367,7 @@ pub(crate) fn connector_body(planned: &Value) -> PublicCloudConnector {
     excluded.sort();
     PublicCloudConnector {
         id: String::new(),
-        location: validators::normalize_location(
-            planned.get("location").as_str().unwrap_or_default(),
-        ),
+        location: super::locations::canonical(planned.get("location").as_str().unwrap_or_default()),
         tags,
         properties: ConnectorProperties {
             host_type: HOST_TYPE_AWS.into(),

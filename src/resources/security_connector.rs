@@ -11,11 +11,11 @@ use crate::protocol::{
 };
 
 use super::clients::ProviderClients;
+use super::errors;
 use super::ids::SecurityConnectorId;
 use super::security_connector_checks as checks;
 use super::security_connector_prerequisites as prerequisites;
 use super::security_connector_state::{self as state, BodyError};
-use super::{errors, validators};
 
 /// The `multicloud_security_connector` resource.
 #[derive(Debug, Default, Clone, Copy)]
@@ -200,9 +200,7 @@ impl Resource<ProviderClients> for SecurityConnectorResource {
                     prior.get("location").as_str(),
                     plan.planned.get("location").as_str(),
                 ) {
-                    (Some(a), Some(b)) => {
-                        validators::normalize_location(a) == validators::normalize_location(b)
-                    }
+                    (Some(a), Some(b)) => super::locations::same(a, b),
                     _ => false,
                 };
                 if same_region {

@@ -17,6 +17,7 @@ use crate::protocol::{AttrPath, Attribute, Block, DataSource, Diagnostics, Schem
 use super::clients::ProviderClients;
 use super::ids::SecurityConnectorId;
 use super::security_connector_status::connector_health_reported;
+use super::waiting::{Cadence, Poll, WaitError};
 use super::{errors, validators};
 
 /// The `multicloud_security_connector_members` data source.
@@ -25,12 +26,14 @@ pub struct SecurityConnectorMembersDataSource;
 
 const TYPE_NAME: &str = "multicloud_security_connector_members";
 
-/// How long `wait_for_count` waits unless `wait_timeout` says otherwise. Defender discovers the
-/// organization's accounts some minutes after the organization connector turns healthy.
-const DEFAULT_WAIT: Duration = Duration::from_secs(30 * 60);
-/// First pause between listings; it doubles up to [`MAX_POLL_INTERVAL`].
-const FIRST_POLL_INTERVAL: Duration = Duration::from_secs(10);
-const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
+/// How `wait_for_count` waits: 30 minutes unless `wait_timeout` says otherwise (Defender
+/// discovers the organization's accounts some minutes after the organization connector turns
+/// healthy), listing after 10 s, then twice as long each time up to a minute.
+const CADENCE: Cadence = Cadence {
+    default_timeout: Duration::from_secs(30 * 60),
+    first_interval: Duration::from_secs(10),
+    max_interval: Duration::from_secs(60),
+};
 /// Members whose health is read at once: enough to hide latency on a large organization,
 /// few enough to stay far inside ARM's read quota.
 const HEALTH_READ_CONCURRENCY: usize = 8;
@@ -242,15 +245,13 @@ impl DataSource<ProviderClients> for SecurityConnectorMembersDataSource {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        self.validate(config, diags);
-        if diags.has_errors() {
-            return None;
-        }
-        let arm = clients.azure(diags).await?;
+        let arm = clients
+            .azure_if_valid(diags, |d| self.validate(config, d))
+            .await?;
         let text = config.get("organization_connector_id").as_str()?;
         let id = SecurityConnectorId::parse(text).ok()?;
         let wanted = wait_for_count(config).ok()?;
-        let timeout = validators::wait_timeout(config, DEFAULT_WAIT).ok()?;
+        let wait = CADENCE.wait(arm.clock().clone(), config)?;
         let path = AttrPath::root("organization_connector_id");
         let org = match arm.security_connector(text).await {
             Ok(Some(c)) => c,
@@ -274,45 +275,45 @@ impl DataSource<ProviderClients> for SecurityConnectorMembersDataSource {
                 return None;
             }
         };
-        let clock = arm.clock().clone();
-        let started = clock.now();
-        let mut interval = FIRST_POLL_INTERVAL;
-        let found = loop {
-            let all = match arm
-                .security_connectors_in_subscription(&id.subscription_id)
-                .await
-            {
-                Ok(all) => all,
-                Err(e) => {
-                    errors::azure(diags, "Cannot list the security connectors", &e);
-                    return None;
-                }
-            };
-            let found = members_of(all, &management);
-            let Some(n) = wanted.filter(|n| found.len() < *n) else {
-                break found;
-            };
-            let elapsed = clock.now().saturating_sub(started);
-            if elapsed + interval > timeout {
+        let (subscription, account) = (id.subscription_id.as_str(), management.as_str());
+        let read = || async move {
+            let all = arm
+                .security_connectors_in_subscription(subscription)
+                .await?;
+            let found = members_of(all, account);
+            Ok::<_, AzureError>(match wanted {
+                Some(n) if found.len() < n => Poll::Pending(found),
+                _ => Poll::Ready(found),
+            })
+        };
+        let found = match wait.until("member connectors", read).await {
+            Ok(found) => found,
+            Err(WaitError::Failed(e)) => {
+                errors::azure(diags, "Cannot list the security connectors", &e);
+                return None;
+            }
+            Err(WaitError::TimedOut {
+                last: found,
+                elapsed,
+                timeout,
+            }) => {
                 diags.attribute_error(
                     AttrPath::root("wait_for_count"),
                     "Member connectors missing",
                     format!(
-                        "{} has {} member connectors after {}s of waiting, fewer than the {n} \
+                        "{} has {} member connectors after {}s of waiting, fewer than the {} \
                          wait_for_count asks for (wait_timeout {}s). Defender for Cloud creates \
                          them only while the organization connector is healthy (see \
                          multicloud_security_connector_status) and never for excluded accounts.",
                         id.name,
                         found.len(),
                         elapsed.as_secs(),
+                        wanted.unwrap_or_default(),
                         timeout.as_secs()
                     ),
                 );
                 return None;
             }
-            tracing::info!(connector = %id.name, members = found.len(), wanted = n, "waiting for member connectors");
-            clock.sleep(interval).await;
-            interval = (interval * 2).min(MAX_POLL_INTERVAL);
         };
         let members: Vec<Result<Member, AzureError>> = stream::iter(found)
             .map(|c| with_health(arm, c))

@@ -14,7 +14,6 @@ use crate::protocol::Value;
 
 use super::ids::SecurityConnectorId;
 use super::security_connector_offerings::{self as offerings, Placeholder};
-use super::validators;
 
 /// Why a plan cannot become a request (the plan-time checks make these rare: they catch what
 /// was unknown during plan).
@@ -66,9 +65,7 @@ pub(crate) fn request(planned: &Value) -> Result<SecurityConnector, BodyError> {
         .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
         .collect();
     Ok(SecurityConnector {
-        location: validators::normalize_location(
-            planned.get("location").as_str().unwrap_or_default(),
-        ),
+        location: super::locations::canonical(planned.get("location").as_str().unwrap_or_default()),
         tags,
         properties: SecurityConnectorProperties {
             hierarchy_identifier: planned.get("aws_account_id").as_str().map(str::to_owned),
@@ -169,15 +166,10 @@ pub(crate) fn refreshed(remote: &SecurityConnector, prior: &Value) -> Value {
         .as_ref()
         .map(|i| same_text(prior.get("resource_group_name"), &i.resource_group_name))
         .unwrap_or_else(|| prior.get("resource_group_name").clone());
-    let location = match prior.get("location").as_str() {
-        Some(p)
-            if validators::normalize_location(p)
-                == validators::normalize_location(&remote.location) =>
-        {
-            Value::from(p)
-        }
-        _ => Value::from(&remote.location),
-    };
+    let location = Value::from(super::locations::as_written(
+        prior.get("location").as_str(),
+        &remote.location,
+    ));
     let tags = if remote.tags.is_empty() && prior.get("tags").as_map().is_none_or(|m| m.is_empty())
     {
         prior.get("tags").clone()

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::azure::AzureError;
 use crate::azure::security_connector::HealthReport;
 use crate::protocol::{AttrPath, Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
 
 use super::clients::ProviderClients;
 use super::ids::SecurityConnectorId;
+use super::waiting::{Cadence, Poll, WaitError, waited};
 use super::{errors, validators};
 
 /// The `multicloud_security_connector_status` data source.
@@ -19,12 +21,14 @@ pub struct SecurityConnectorStatusDataSource;
 
 const TYPE_NAME: &str = "multicloud_security_connector_status";
 
-/// How long `wait_for_healthy` waits unless `wait_timeout` says otherwise.
-const DEFAULT_WAIT: Duration = Duration::from_secs(10 * 60);
-/// First pause between health checks; it doubles up to [`MAX_POLL_INTERVAL`]. Defender for Cloud
-/// evaluates connectors in minutes, so polling faster only spends the read quota.
-const FIRST_POLL_INTERVAL: Duration = Duration::from_secs(15);
-const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
+/// How `wait_for_healthy` waits: 10 minutes unless `wait_timeout` says otherwise, checking after
+/// 15 s, then twice as long each time up to a minute. Defender for Cloud evaluates connectors
+/// in minutes, so polling faster only spends the read quota.
+const CADENCE: Cadence = Cadence {
+    default_timeout: Duration::from_secs(10 * 60),
+    first_interval: Duration::from_secs(15),
+    max_interval: Duration::from_secs(60),
+};
 
 /// Overall status when Defender for Cloud has not reported on the connector yet.
 const NOT_REPORTED: &str = "Unknown";
@@ -269,66 +273,84 @@ impl DataSource<ProviderClients> for SecurityConnectorStatusDataSource {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        self.validate(config, diags);
-        if diags.has_errors() {
-            return None;
-        }
-        let arm = clients.azure(diags).await?;
+        let arm = clients
+            .azure_if_valid(diags, |d| self.validate(config, d))
+            .await?;
         let text = config.get("security_connector_id").as_str()?;
         let id = SecurityConnectorId::parse(text).ok()?;
-        let wait = config.get("wait_for_healthy").as_bool().unwrap_or(false);
-        let timeout = validators::wait_timeout(config, DEFAULT_WAIT).ok()?;
-        let clock = arm.clock().clone();
-        let started = clock.now();
-        let mut interval = FIRST_POLL_INTERVAL;
-        loop {
+        let id = &id;
+        let waiting = config.get("wait_for_healthy").as_bool().unwrap_or(false);
+        let mut wait = CADENCE.wait(arm.clock().clone(), config)?;
+        if !waiting {
+            wait = wait.once();
+        }
+        let read = || async move {
             let connector = match arm.security_connector(text).await {
                 Ok(Some(c)) => c,
-                Ok(None) => {
-                    diags.attribute_error(
-                        AttrPath::root("security_connector_id"),
-                        "Security connector not found",
-                        format!("There is no security connector {text}."),
-                    );
-                    return None;
-                }
-                Err(e) => {
-                    errors::azure(diags, "Cannot read the security connector", &e);
-                    return None;
-                }
+                Ok(None) => return Err(LookError::Missing),
+                Err(e) => return Err(LookError::Connector(e)),
             };
-            let reports = match arm.connector_health_reports(text).await {
-                Ok(r) => r,
-                Err(e) => {
-                    errors::azure(diags, "Cannot read the connector's health reports", &e);
-                    return None;
-                }
-            };
-            let health = Health::summarize(&id, reports);
-            if !wait || health.healthy {
-                let account = connector.properties.hierarchy_identifier.clone();
-                return Some(state(config, account, &health));
-            }
-            let elapsed = clock.now().saturating_sub(started);
-            if elapsed + interval > timeout {
+            let reports = arm
+                .connector_health_reports(text)
+                .await
+                .map_err(LookError::Reports)?;
+            let health = Health::summarize(id, reports);
+            Ok(if health.healthy {
+                Poll::Ready((connector.properties.hierarchy_identifier, health))
+            } else {
+                Poll::Pending((connector.properties.hierarchy_identifier, health))
+            })
+        };
+        let (account, health) = match wait.until("a healthy connector", read).await {
+            Ok(found) => found,
+            // Told not to wait: the status as it is is the answer.
+            Err(WaitError::TimedOut { last, .. }) if !waiting => last,
+            Err(WaitError::TimedOut {
+                last: (_, health),
+                elapsed,
+                timeout,
+            }) => {
                 diags.error(
                     "Security connector not healthy",
                     format!(
-                        "{} is {} after {}s of waiting (wait_timeout {}s):\n{}",
+                        "{} is {} {}:\n{}",
                         id.name,
                         health.status,
-                        elapsed.as_secs(),
-                        timeout.as_secs(),
+                        waited(elapsed, timeout),
                         health.problems()
                     ),
                 );
                 return None;
             }
-            tracing::info!(connector = %id.name, status = %health.status, "waiting for a healthy connector");
-            clock.sleep(interval).await;
-            interval = (interval * 2).min(MAX_POLL_INTERVAL);
-        }
+            Err(WaitError::Failed(LookError::Missing)) => {
+                diags.attribute_error(
+                    AttrPath::root("security_connector_id"),
+                    "Security connector not found",
+                    format!("There is no security connector {text}."),
+                );
+                return None;
+            }
+            Err(WaitError::Failed(LookError::Connector(e))) => {
+                errors::azure(diags, "Cannot read the security connector", &e);
+                return None;
+            }
+            Err(WaitError::Failed(LookError::Reports(e))) => {
+                errors::azure(diags, "Cannot read the connector's health reports", &e);
+                return None;
+            }
+        };
+        Some(state(config, account, &health))
     }
+}
+
+/// Why one look at a connector's health failed.
+enum LookError {
+    /// The connector does not exist.
+    Missing,
+    /// Reading the connector failed.
+    Connector(AzureError),
+    /// Reading its health reports failed.
+    Reports(AzureError),
 }
 
 /// A connector's health now, for callers that act only on a healthy connector (classic

@@ -133,18 +133,9 @@ pub(crate) fn resource_group_name(value: &str) -> Result<(), String> {
     }
 }
 
-/// An Azure location in ARM's canonical form: `West Europe` and `westeurope` are the same.
-pub(crate) fn normalize_location(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 /// Checks the shape of an Azure location (`westeurope` or its display name `West Europe`).
 pub(crate) fn azure_location(value: &str) -> Result<(), String> {
-    let canonical = normalize_location(value);
+    let canonical = super::locations::canonical(value);
     let ok = !canonical.is_empty()
         && canonical.len() <= 64
         && canonical
@@ -163,7 +154,7 @@ pub(crate) fn azure_location(value: &str) -> Result<(), String> {
 /// Azure regions of the national clouds (Azure Government, Azure operated by 21Vianet, and the
 /// retired Azure Germany), by canonical name or prefix.
 pub(crate) fn national_cloud_location(value: &str) -> Option<&'static str> {
-    let canonical = normalize_location(value);
+    let canonical = super::locations::canonical(value);
     if ["usgov", "usdod", "ussec", "usnat"]
         .iter()
         .any(|p| canonical.starts_with(p))
@@ -344,7 +335,6 @@ mod tests {
         for bad in ["", "rg.", "rg/x", "rg x", &"r".repeat(91)] {
             assert!(resource_group_name(bad).is_err(), "{bad}");
         }
-        assert_eq!(normalize_location("West Europe"), "westeurope");
         assert!(azure_location("West Europe").is_ok());
         assert!(azure_location("eastus2").is_ok());
         for bad in ["", "west-europe", "west_europe", "Zürich"] {

@@ -151,6 +151,46 @@ pub(crate) fn check_iam_tags(tags: &Value, diags: &mut Diagnostics) {
     }
 }
 
+/// A set attribute of fixed choices that, when set, must name at least one: an empty set
+/// matches nothing, which is never what was meant, so it is reported instead of read as "all".
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Choices<'a> {
+    /// The top-level set attribute.
+    pub(crate) attribute: &'a str,
+    /// The values it may hold.
+    pub(crate) allowed: &'a [&'a str],
+    /// Summary and detail for an empty set.
+    pub(crate) empty: (&'a str, &'a str),
+    /// Summary for a value outside `allowed`.
+    pub(crate) unknown: &'a str,
+}
+
+impl Choices<'_> {
+    /// Reports an empty set, and each known value outside the choices with `detail(value)`;
+    /// an unset attribute passes.
+    pub(crate) fn check(
+        &self,
+        config: &Value,
+        diags: &mut Diagnostics,
+        detail: impl Fn(&str) -> String,
+    ) {
+        let Value::Set(items) = config.get(self.attribute) else {
+            return;
+        };
+        let path = || AttrPath::root(self.attribute);
+        if items.is_empty() {
+            diags.attribute_error(path(), self.empty.0, self.empty.1);
+        }
+        for item in items {
+            if let Some(s) = item.as_str()
+                && !self.allowed.contains(&s)
+            {
+                diags.attribute_error(path(), self.unknown, detail(s));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -185,5 +225,38 @@ mod tests {
         assert!(classic_connector_id(&id.replace("/c", "/")).is_err());
         assert!(iam_tag("owner", "sec").is_ok());
         assert!(iam_tag("aws:x", "").is_err());
+    }
+
+    #[test]
+    fn choices_report_an_empty_set_and_each_unknown_value() {
+        let choices = Choices {
+            attribute: "clouds",
+            allowed: &["aws", "azure"],
+            empty: ("No cloud", "name one"),
+            unknown: "Unknown cloud",
+        };
+        let check = |config: &Value| {
+            let mut diags = Diagnostics::new();
+            choices.check(config, &mut diags, |v| format!("{v:?} is not a cloud"));
+            diags.iter().cloned().collect::<Vec<_>>()
+        };
+        let with = |items: &[&str]| {
+            let mut v = Value::object::<String>([]);
+            v.set_attr("clouds", Value::string_set(items.iter().copied()));
+            v
+        };
+        assert!(check(&Value::object::<String>([])).is_empty());
+        assert!(check(&with(&["aws", "azure"])).is_empty());
+        let empty = check(&with(&[]));
+        assert_eq!(empty.len(), 1);
+        assert_eq!(empty[0].summary, "No cloud");
+        assert_eq!(empty[0].attribute, Some(AttrPath::root("clouds")));
+        let unknown = check(&with(&["aws", "gcp", "oci"]));
+        let details: Vec<&str> = unknown.iter().map(|d| d.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            ["\"gcp\" is not a cloud", "\"oci\" is not a cloud"]
+        );
+        assert!(unknown.iter().all(|d| d.summary == "Unknown cloud"));
     }
 }

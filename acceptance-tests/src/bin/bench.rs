@@ -340,6 +340,10 @@ fn parse_args() -> Args {
         provider: None,
         build_secs: None,
     };
+    let count = |name: &str, text: String| -> usize {
+        text.parse()
+            .unwrap_or_else(|_| fail(&format!("{name} takes a number")))
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -347,26 +351,10 @@ fn parse_args() -> Args {
                 .unwrap_or_else(|| fail(&format!("{name} needs a value")))
         };
         match a.as_str() {
-            "--runs" => {
-                args.runs = value("--runs")
-                    .parse()
-                    .unwrap_or_else(|_| fail("--runs takes a number"));
-            }
-            "--plan-runs" => {
-                args.plan_runs = value("--plan-runs")
-                    .parse()
-                    .unwrap_or_else(|_| fail("--plan-runs takes a number"));
-            }
-            "--rss-runs" => {
-                args.rss_runs = value("--rss-runs")
-                    .parse()
-                    .unwrap_or_else(|_| fail("--rss-runs takes a number"));
-            }
-            "--resources" => {
-                args.resources = value("--resources")
-                    .parse()
-                    .unwrap_or_else(|_| fail("--resources takes a number"));
-            }
+            "--runs" => args.runs = count("--runs", value("--runs")),
+            "--plan-runs" => args.plan_runs = count("--plan-runs", value("--plan-runs")),
+            "--rss-runs" => args.rss_runs = count("--rss-runs", value("--rss-runs")),
+            "--resources" => args.resources = count("--resources", value("--resources")),
             "--provider" => {
                 // Absolute: the filesystem mirror links to it from elsewhere.
                 let path = PathBuf::from(value("--provider"));
