@@ -15,9 +15,7 @@ banner() {
 }
 
 banner "Building the provider and the ARM emulator (cargo build)"
-# The whole workspace, as scripts/test.sh builds it: the same feature set, so the tests after
-# the demo reuse this build instead of compiling every dependency a second time.
-cargo build --workspace --bins
+cargo build -p terraform-provider-multicloud -p arm-emulator --bins
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 export ARM_EMULATOR_BIN="${ARM_EMULATOR_BIN:-$TARGET_DIR/arm-emulator}"
 
