@@ -44,6 +44,9 @@ pub(crate) struct Inner {
 pub(crate) enum Resend {
     /// Send an idempotent request again at once, within the retry policy.
     Blindly,
+    /// An action whose method is not idempotent but whose effect is (registering a resource
+    /// provider twice registers it once): sent again like a PUT after a broken connection.
+    RepeatableAction,
     /// Return the failure: the caller first waits for the resource to settle (see
     /// `lost_answer`), because sending again into a running operation only earns 409s.
     AfterSettling,
@@ -189,7 +192,7 @@ impl ArmClient {
         resend: Resend,
     ) -> Result<ArmResponse, AzureError> {
         let url = build_url(&self.inner.base, path, api_version)?;
-        let idempotent = is_idempotent(&method);
+        let idempotent = is_idempotent(&method) || resend == Resend::RepeatableAction;
         let what = format!("{method} {}", url.path());
         let outcome = self
             .inner

@@ -1,7 +1,7 @@
 //! Resource-provider registration: make sure the subscription may use a namespace before
 //! creating resources in it (`Microsoft.Security`, `Microsoft.HybridConnectivity`, ...).
 
-use super::client::ArmClient;
+use super::client::{ArmClient, Resend};
 use super::error::AzureError;
 use http::Method;
 use serde::Deserialize;
@@ -129,11 +129,12 @@ impl ArmClient {
         let path = provider_path(subscription_id, namespace);
         if !state.eq_ignore_ascii_case("Registering") && !state.eq_ignore_ascii_case("Registered") {
             tracing::info!(namespace, state, "registering resource provider");
-            self.send(
+            self.send_with(
                 Method::POST,
                 &format!("{path}/register"),
                 Some(PROVIDERS_API_VERSION),
                 None,
+                Resend::RepeatableAction,
             )
             .await?;
         }
@@ -151,11 +152,12 @@ impl ArmClient {
     ) -> Result<(), AzureError> {
         let path = provider_path(subscription_id, namespace);
         tracing::info!(namespace, "unregistering resource provider");
-        self.send(
+        self.send_with(
             Method::POST,
             &format!("{path}/unregister"),
             Some(PROVIDERS_API_VERSION),
             None,
+            Resend::RepeatableAction,
         )
         .await?;
         self.wait_for_state(subscription_id, namespace, "unregistered", |p| {

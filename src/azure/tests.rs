@@ -1,11 +1,13 @@
 //! Client behaviour against a loopback mock server replaying queued responses.
 
 use super::claims::tests::jwt;
+use super::client::Resend;
 use super::credential::tests::StaticCredential;
 use super::*;
 use crate::http::mock_server::{MockServer, Reply, test_pki};
 use crate::http::retry::tests::FakeClock;
 use crate::secret::Secret;
+use http::Method;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,6 +102,30 @@ async fn post_is_not_resent_after_dropped_connection() {
         .unwrap_err();
     assert!(matches!(err, AzureError::Transport { .. }), "{err}");
     assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn repeatable_action_is_resent_after_dropped_connection() {
+    // Registering a resource provider: a POST, but registering twice registers once.
+    let server = MockServer::start().await;
+    server.push(Reply::Drop);
+    server.push(Reply::json(
+        200,
+        json!({"registrationState": "Registering"}),
+    ));
+    let c = client(&server, Arc::default());
+    let resp = c
+        .send_with(
+            Method::POST,
+            "/subscriptions/sub/providers/Microsoft.Security/register",
+            Some(API),
+            None,
+            Resend::RepeatableAction,
+        )
+        .await
+        .unwrap();
+    assert!(resp.is_success());
+    assert_eq!(server.requests().len(), 2);
 }
 
 #[tokio::test]
