@@ -405,6 +405,6 @@ fn is_operation_in_progress(resp: &ArmResponse) -> bool {
     resp.status == 409
         && serde_json::from_slice::<serde_json::Value>(&resp.body).is_ok_and(|v| {
             v.pointer("/error/code").and_then(serde_json::Value::as_str)
-                == Some("AnotherOperationInProgress")
+                == Some(super::error::OPERATION_IN_PROGRESS)
         })
 }

@@ -25,6 +25,17 @@ pub struct ArmErrorDetails {
     pub correlation_id: Option<String>,
 }
 
+/// ARM's `error.code` for a write refused because an earlier operation on the same resource
+/// still runs (HTTP 409).
+pub(crate) const OPERATION_IN_PROGRESS: &str = "AnotherOperationInProgress";
+
+impl ArmErrorDetails {
+    /// Whether ARM refused the request because another operation on the resource still runs.
+    pub fn is_operation_in_progress(&self) -> bool {
+        self.status == 409 && self.code == OPERATION_IN_PROGRESS
+    }
+}
+
 impl fmt::Display for ArmErrorDetails {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} returned {}", self.method, self.url, self.status)?;

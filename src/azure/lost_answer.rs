@@ -119,7 +119,7 @@ fn must_settle(err: &AzureError) -> bool {
 
 fn is_refusal(err: &AzureError) -> bool {
     err.details()
-        .is_some_and(|d| d.status == 409 && d.code == "AnotherOperationInProgress")
+        .is_some_and(super::error::ArmErrorDetails::is_operation_in_progress)
 }
 
 #[cfg(test)]
