@@ -6,7 +6,9 @@
 //! line and the peak RSS (VmHWM) at that point, spawning the binary directly
 //! as Terraform does; (b) wall time of `terraform providers schema -json` in
 //! a configuration that uses only that provider, installed from a
-//! filesystem mirror; (c) `terraform plan` (refresh included) of 200 applied
+//! filesystem mirror, and from Terraform's debug log of a further run the
+//! plugin's own span in it, start to handshake to schema answered (see
+//! `bench/schema_span.rs`); (c) `terraform plan` (refresh included) of 200 applied
 //! resources with an empty body, and the provider's peak RSS during it.
 //! With `--api-calls` it instead counts the quickstart's cloud API calls per
 //! phase against the emulated clouds (see `bench/api_calls.rs`); with `--org` it onboards an
@@ -27,6 +29,8 @@ mod plan;
 mod procfs;
 #[path = "bench/report.rs"]
 mod report;
+#[path = "bench/schema_span.rs"]
+mod schema_span;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -54,6 +58,11 @@ struct Subject {
     handshake_ms: Vec<f64>,
     rss_kib: Vec<f64>,
     schema_ms: Vec<f64>,
+    /// From Terraform's log: plugin start to handshake, and to the schema answer.
+    span_handshake_ms: Vec<f64>,
+    span_schema_ms: Vec<f64>,
+    /// Peak RSS of the plugin over its life during `providers schema -json`.
+    span_rss_kib: Vec<f64>,
     plan_dir: PathBuf,
     apply_ms: Vec<f64>,
     plan_ms: Vec<f64>,
@@ -146,6 +155,12 @@ fn main() {
             let ms = subjects[i].schema(&paths);
             subjects[i].schema_ms.push(ms);
         }
+        for &i in &order {
+            let span = schema_span::measure(&subjects[i], &paths, tmp.path());
+            subjects[i].span_handshake_ms.push(span.handshake_ms);
+            subjects[i].span_schema_ms.push(span.schema_ms);
+            subjects[i].span_rss_kib.push(span.peak_rss_kib);
+        }
         eprint!(".");
     }
     eprintln!();
@@ -207,6 +222,9 @@ impl Subject {
             handshake_ms: Vec::new(),
             rss_kib: Vec::new(),
             schema_ms: Vec::new(),
+            span_handshake_ms: Vec::new(),
+            span_schema_ms: Vec::new(),
+            span_rss_kib: Vec::new(),
             plan_dir: PathBuf::new(),
             apply_ms: Vec::new(),
             plan_ms: Vec::new(),

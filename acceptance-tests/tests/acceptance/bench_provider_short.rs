@@ -74,6 +74,9 @@ fn acc_bench_short_startup_and_plan() {
     for name in [
         "start to handshake (ms)",
         "peak RSS at handshake (MiB)",
+        "plugin start to handshake, in Terraform's log (ms)",
+        "plugin start to `GetProviderSchema` answered, in Terraform's log (ms)",
+        "plugin peak RSS over that life (MiB)",
         "`terraform providers schema -json` (ms)",
         "`terraform plan`, refresh included, no changes (ms)",
         "CPU of that plan, Terraform and its provider processes (ms)",

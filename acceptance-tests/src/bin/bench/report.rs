@@ -23,6 +23,21 @@ pub(crate) fn print(subjects: &[Subject], args: &Args) {
         row(subjects, "peak RSS at handshake (MiB)", MIB, |s| &s.rss_kib);
         row(
             subjects,
+            "plugin start to handshake, in Terraform's log (ms)",
+            1.0,
+            |s| &s.span_handshake_ms,
+        );
+        row(
+            subjects,
+            "plugin start to `GetProviderSchema` answered, in Terraform's log (ms)",
+            1.0,
+            |s| &s.span_schema_ms,
+        );
+        row(subjects, "plugin peak RSS over that life (MiB)", MIB, |s| {
+            &s.span_rss_kib
+        });
+        row(
+            subjects,
             "`terraform providers schema -json` (ms)",
             1.0,
             |s| &s.schema_ms,
