@@ -141,7 +141,7 @@ impl RssSampler {
         let handle = thread::spawn(move || {
             let mut peak = f64::NAN;
             while !flag.load(Ordering::Relaxed) {
-                for pid in procfs::descendants_named(me, "terraform-provi") {
+                for pid in procfs::descendants_named(me, procfs::PLUGIN_COMM) {
                     peak = peak.max(procfs::vm_hwm_kib(pid));
                 }
                 thread::sleep(Duration::from_millis(20));

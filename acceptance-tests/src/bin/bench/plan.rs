@@ -8,7 +8,7 @@ use std::time::Duration;
 use acceptance_tests::{Paths, run_with_limit};
 
 use super::Subject;
-use super::procfs::{reaped_children_cpu_ms, run_sampling_children};
+use super::procfs::{reaped_children_cpu_ms, run_sampling_plugins};
 
 /// Resources in the configuration by default, as the benchmark asks.
 pub(crate) const RESOURCES: usize = 200;
@@ -81,18 +81,18 @@ pub(crate) fn timed_plan(subject: &Subject, paths: &Paths, dir: &Path) -> (f64, 
 /// One untimed `terraform plan` with the provider's memory sampled; returns
 /// the peak `VmHWM` in KiB over the provider processes Terraform started.
 pub(crate) fn sampled_plan(subject: &Subject, paths: &Paths, dir: &Path) -> f64 {
-    let run = run_sampling_children(&mut subject.terraform(paths, dir, &plan_args()), LIMIT);
+    let run = run_sampling_plugins(&mut subject.terraform(paths, dir, &plan_args()), LIMIT);
     if run.code != Some(0) {
         super::fail(&format!(
             "plan of the applied resources with {} was not empty\n{}",
             subject.label, run.output
         ));
     }
-    if run.children_seen == 0 {
+    if run.plugins_seen == 0 {
         super::fail(&format!(
             "no provider process of {} was seen during plan: sampling too slow?",
             subject.label
         ));
     }
-    run.peak_child_kib
+    run.peak_plugin_kib
 }

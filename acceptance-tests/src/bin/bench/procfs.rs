@@ -32,6 +32,12 @@ fn parent_of(pid: u32) -> Option<u32> {
     rest.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The kernel's 15-character command name of every provider plugin (`terraform-provider-*`).
+/// Plugins are found by it at any depth below a `terraform` command: Terraform runs itself again
+/// as a child (to report its own crashes), so the plugins are its grandchildren, and that inner
+/// `terraform` must not be taken for a plugin.
+pub(crate) const PLUGIN_COMM: &str = "terraform-provi";
+
 /// Live processes under `ancestor` (at any depth) whose command name starts with `prefix`
 /// (the kernel keeps 15 characters of it).
 pub(crate) fn descendants_named(ancestor: u32, prefix: &str) -> Vec<u32> {
@@ -101,37 +107,25 @@ fn clock_ticks_per_sec() -> f64 {
     })
 }
 
-/// Live children of `parent`, found by scanning `/proc` (the kernel's
-/// per-task `children` lists are not always compiled in).
-fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| parent_of(pid) == Some(parent))
-        .collect()
-}
-
-/// Outcome of [`run_sampling_children`].
+/// Outcome of [`run_sampling_plugins`].
 pub(crate) struct Sampled {
     /// Exit code of the command (`None` when killed).
     pub(crate) code: Option<i32>,
     /// stdout and stderr, for failure messages.
     pub(crate) output: String,
-    /// Highest `VmHWM` seen in any direct child of the command, in KiB.
-    pub(crate) peak_child_kib: f64,
-    /// How many distinct children were seen.
-    pub(crate) children_seen: usize,
+    /// Highest `VmHWM` seen in any provider plugin the command started, in KiB.
+    pub(crate) peak_plugin_kib: f64,
+    /// How many distinct plugin processes were seen.
+    pub(crate) plugins_seen: usize,
 }
 
 /// Runs `cmd` to completion, polling `/proc` every couple of milliseconds
-/// for its direct children (the plugins Terraform starts) and keeping the
+/// for the provider plugins it starts (at any depth, see [`PLUGIN_COMM`]) and keeping the
 /// highest `VmHWM` each reached. `VmHWM` is the kernel's own high-water
 /// mark, so a sample taken any time after a peak sees it; only growth in
 /// the last interval before a child exits can be missed. Killed after
 /// `limit`.
-pub(crate) fn run_sampling_children(cmd: &mut Command, limit: Duration) -> Sampled {
+pub(crate) fn run_sampling_plugins(cmd: &mut Command, limit: Duration) -> Sampled {
     let start = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
@@ -163,7 +157,7 @@ pub(crate) fn run_sampling_children(cmd: &mut Command, limit: Duration) -> Sampl
     );
     let mut peaks: BTreeMap<u32, f64> = BTreeMap::new();
     let status = loop {
-        for c in children_of(pid) {
+        for c in descendants_named(pid, PLUGIN_COMM) {
             let hwm = vm_hwm_kib(c);
             if !hwm.is_nan() {
                 let peak = peaks.entry(c).or_insert(0.0);
@@ -188,8 +182,8 @@ pub(crate) fn run_sampling_children(cmd: &mut Command, limit: Duration) -> Sampl
     Sampled {
         code: status.and_then(|s| s.code()),
         output,
-        peak_child_kib: peaks.values().copied().fold(f64::NAN, f64::max),
-        children_seen: peaks.len(),
+        peak_plugin_kib: peaks.values().copied().fold(f64::NAN, f64::max),
+        plugins_seen: peaks.len(),
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use acceptance_tests::Paths;
 
 use super::Subject;
-use super::procfs::run_sampling_children;
+use super::procfs::run_sampling_plugins;
 
 /// Logged by Terraform just before it spawns the plugin.
 const STARTING: &str = "[DEBUG] provider: starting plugin:";
@@ -42,8 +42,8 @@ pub(crate) fn measure(subject: &Subject, paths: &Paths, log_dir: &Path) -> Span 
     // Debug, not trace: every line the span needs is at debug, and a trace-level plugin writes
     // far more log, which would be timed too.
     cmd.env("TF_LOG", "DEBUG").env("TF_LOG_PATH", &log);
-    let run = run_sampling_children(&mut cmd, Duration::from_secs(120));
-    if run.code != Some(0) || run.children_seen == 0 {
+    let run = run_sampling_plugins(&mut cmd, Duration::from_secs(120));
+    if run.code != Some(0) || run.plugins_seen == 0 {
         super::fail(&format!(
             "traced providers schema for {} failed or started no plugin\n{}",
             subject.label, run.output
@@ -60,7 +60,7 @@ pub(crate) fn measure(subject: &Subject, paths: &Paths, log_dir: &Path) -> Span 
     Span {
         handshake_ms,
         schema_ms,
-        peak_rss_kib: run.peak_child_kib,
+        peak_rss_kib: run.peak_plugin_kib,
     }
 }
 
