@@ -376,6 +376,7 @@ pub fn classify_service_error(
         | "StackInstanceNotFoundException"
         | "OperationNotFoundException"
         | "OrganizationalUnitNotFoundException"
+        | "AccountNotFoundException"
         | "ChangeSetNotFound" => make!(NotFound),
         "EntityAlreadyExists"
         | "EntityAlreadyExistsException"

@@ -19,7 +19,7 @@ Writes DIR/ca.pem and DIR/emulator.json, and prints the latter as one JSON line.
 security connector health asks about the connector's IAM roles. --resource-group creates a
 resource group at start. --state-file keeps resources, resource groups, registrations and the
 TLS and token keys across restarts: saved after every request, read back at start (restart on the
-same --listen address).";
+same --listen address). Operations a stop interrupted end at the restart, as they would have.";
 
 /// Parses arguments (without the program name). `Ok(None)` means `--help` was asked for.
 pub fn parse_args<I: IntoIterator<Item = String>>(

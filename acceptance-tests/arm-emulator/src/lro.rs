@@ -113,7 +113,7 @@ impl Default for LroConfig {
 }
 
 /// What an operation does when it completes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum OpKind {
     Put,
     Patch,
@@ -248,7 +248,24 @@ pub(crate) fn settle_due(world: &mut World) {
     }
 }
 
-fn set_state(body: &mut Value, state: &str) {
+/// Ends `op`, an operation that was running when the emulator stopped, at once and with the
+/// outcome it was configured to have: the service went on running it during the outage, so by
+/// the time anyone can ask again it is over. Polling it afterwards answers the final status.
+pub(crate) fn finish_restored(world: &mut World, op: Operation) {
+    let id = op.id.clone();
+    world.operations.insert(id.clone(), op);
+    finish(world, &id);
+}
+
+/// Whether a `provisioningState` is one an operation ends in.
+pub(crate) fn is_terminal(state: &str) -> bool {
+    ["Succeeded", "Failed", "Canceled"]
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(state))
+}
+
+/// Sets `properties.provisioningState`, adding `properties` when the body has none.
+pub(crate) fn set_state(body: &mut Value, state: &str) {
     if !body.get("properties").is_some_and(Value::is_object) {
         body["properties"] = json!({});
     }

@@ -3,8 +3,9 @@
 //! failed instances reported as AWS reports them): an organization of two OUs and twelve
 //! member accounts, the roles deployed to every member but the excluded one and never to the
 //! management account by the StackSet, exclusions changed, a member account whose stack fails
-//! named in the error and retried alone, trusted access off failing before anything exists,
-//! and destroy leaving no StackSet and no instance.
+//! named in the error and retried alone, trusted access off and an excluded account outside
+//! the organization failing before anything exists, and destroy leaving no StackSet and no
+//! instance.
 
 // Test code: a failed call should fail the test with its error, which unwrap prints.
 #![allow(clippy::unwrap_used)]
@@ -22,6 +23,8 @@ use terraform_provider_multicloud::secret::Secret;
 const STACK_SET: &str = "MDCOnboardingStackSet";
 const STACK: &str = "defender-trust";
 const PLANS: &str = "  defender_cspm {}\n";
+/// A well-formed account id that is no account of the seeded organization.
+const OUTSIDER: &str = "999999999999";
 
 fn aws_config(emu: &Emulators) -> AwsConfig {
     let url = emu.moto_url().to_owned();
@@ -332,8 +335,33 @@ fn acc_oidc_trust_organization_trusted_access() {
     assert_eq!(moto.call_count("cloudformation", "CreateStack"), 0);
     assert_eq!(moto.call_count("cloudformation", "CreateStackSet"), 0);
 
-    // The example as documented: the resource enables trusted access and deploys.
+    // An excluded account that is not in the organization is caught by the plan, before
+    // anything exists: one DescribeAccount per excluded id, no walk of the organization.
     ws.write_config(&example(true));
+    ws.set_env(
+        "TF_VAR_excluded_account_ids",
+        &format!("[\"{}\", \"{OUTSIDER}\"]", org.members[3]),
+    );
+    moto.reset_calls();
+    ws.apply_expect_error(&format!(
+        "Invalid organization exclusion.*Account {OUTSIDER} is not an account of this \
+         organization.*remove it, or correct the id"
+    ));
+    assert_eq!(moto.call_count("organizations", "DescribeAccount"), 2);
+    assert_eq!(moto.call_count("organizations", "ListAccountsForParent"), 0);
+    assert_eq!(
+        moto.call_count("organizations", "EnableAWSServiceAccess"),
+        0
+    );
+    assert_eq!(moto.call_count("cloudformation", "CreateStack"), 0);
+    assert_eq!(moto.call_count("cloudformation", "CreateStackSet"), 0);
+    assert!(!org.trusted(), "the plan failed, so nothing was turned on");
+    ws.set_env(
+        "TF_VAR_excluded_account_ids",
+        &format!("[\"{}\"]", org.members[3]),
+    );
+
+    // The example as documented: the resource enables trusted access and deploys.
     ws.apply();
     ws.plan_expect_empty();
     assert!(org.trusted());

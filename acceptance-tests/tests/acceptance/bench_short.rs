@@ -3,7 +3,8 @@
 //! time. Timing is not asserted (the machine decides it); what is: no operation failed, and the
 //! calls by kind are what onboarding an organization needs, whatever its size: one StackSet,
 //! one deployment operation and one removal, one management stack, one connector written and
-//! deleted, and no walk of the organization (a few calls whatever its size).
+//! deleted, and no walk of the organization (a few calls whatever its size, plus one per
+//! excluded account in each plan).
 
 // Test code: a failed call should fail the test with its error, which unwrap prints.
 #![allow(clippy::unwrap_used)]
@@ -15,6 +16,8 @@ use acceptance_tests::{Paths, run_with_limit, skip_unless_acc};
 use serde_json::Value;
 
 const ACCOUNTS: u64 = 50;
+/// Members the benchmark's trust excludes.
+const EXCLUDED: u64 = 2;
 
 fn count(calls: &Value, key: &str) -> u64 {
     calls[key].as_u64().unwrap_or(0)
@@ -60,6 +63,7 @@ fn acc_bench_org_short() {
     let run = &runs[0];
     assert_eq!(runs.as_array().unwrap().len(), 1, "{runs}");
     assert_eq!(run["accounts"], ACCOUNTS);
+    assert_eq!(run["excluded"], EXCLUDED);
     for phase in ["apply", "destroy"] {
         let p = &run[phase];
         assert_eq!(p["command_failed"], false, "{phase}: {p}");
@@ -88,10 +92,12 @@ fn acc_bench_org_short() {
     );
     assert_eq!(count(apply, "cloudformation:UpdateStackSet"), 0, "{apply}");
     // The organization is never walked: the plan and the apply's re-plan check trusted
-    // access (one call each), the create checks it again before creating anything and reads
-    // the root it targets; CloudFormation resolves the accounts.
+    // access (one call each) and that each excluded account is a member (one call per id
+    // each), the create checks trusted access again before creating anything and reads the
+    // root it targets; CloudFormation resolves the accounts.
     for (action, n) in [
         ("ListAWSServiceAccessForOrganization", 3),
+        ("DescribeAccount", 2 * EXCLUDED),
         ("ListRoots", 1),
         ("ListAccountsForParent", 0),
         ("ListOrganizationalUnitsForParent", 0),
@@ -103,7 +109,11 @@ fn acc_bench_org_short() {
             "{action}: {apply}"
         );
     }
-    assert_eq!(count_prefix(apply, "organizations:"), 4, "{apply}");
+    assert_eq!(
+        count_prefix(apply, "organizations:"),
+        4 + 2 * EXCLUDED,
+        "{apply}"
+    );
     let arm = &run["apply"]["arm_calls"];
     assert_eq!(
         count(arm, "PUT Microsoft.Security/securityConnectors"),

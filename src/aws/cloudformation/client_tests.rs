@@ -304,3 +304,66 @@ async fn delete_of_a_missing_stack_is_false_without_calling_delete() {
     assert!(!cfn.delete_stack_and_wait("trust").await.unwrap());
     assert_eq!(actions(&server), ["DescribeStacks"]);
 }
+
+/// The request's parameters that come from the spec: everything but the action, the
+/// idempotency tokens and the update's operation preferences.
+fn spec_params(body: &str) -> std::collections::BTreeSet<String> {
+    const PER_REQUEST: [&str; 5] = [
+        "Action=",
+        "Version=",
+        "ClientRequestToken=",
+        "OperationId=",
+        "OperationPreferences.",
+    ];
+    body.split('&')
+        .filter(|kv| !PER_REQUEST.iter().any(|p| kv.starts_with(p)))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn stack_set_create_and_update_send_the_same_settings() {
+    let server = MockServer::start().await;
+    server.push(xml(
+        200,
+        r#"<CreateStackSetResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><CreateStackSetResult><StackSetId>org:1</StackSetId></CreateStackSetResult><ResponseMetadata><RequestId>req-s</RequestId></ResponseMetadata></CreateStackSetResponse>"#.to_owned(),
+    ));
+    server.push(xml(
+        200,
+        r#"<UpdateStackSetResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><UpdateStackSetResult><OperationId>op-1</OperationId></UpdateStackSetResult><ResponseMetadata><RequestId>req-u</RequestId></ResponseMetadata></UpdateStackSetResponse>"#.to_owned(),
+    ));
+    let clock = Arc::new(FakeClock::default());
+    let cfn = client(&server, fake_wait(&clock, STACK_WAIT_TIMEOUT)).await;
+    let mut spec = StackSetSpec::new("org", "{}");
+    spec.description = Some("roles".into());
+    spec.parameters.insert("TenantId".into(), "t-1".into());
+    spec.tags.insert("owner".into(), "platform".into());
+    spec.auto_deployment = false;
+    spec.retain_stacks_on_account_removal = true;
+    spec.call_as = CallAs::DelegatedAdmin;
+    assert_eq!(cfn.create_stack_set(&spec).await.unwrap(), "org:1");
+    let preferences = OperationPreferences::default();
+    assert_eq!(
+        cfn.update_stack_set(&spec, &preferences).await.unwrap(),
+        "op-1"
+    );
+    let requests = server.requests();
+    let (create, update) = (&requests[0].body, &requests[1].body);
+    assert!(create.contains("Action=CreateStackSet"), "{create}");
+    assert!(update.contains("Action=UpdateStackSet"), "{update}");
+    let shared = spec_params(create);
+    for part in [
+        "StackSetName=org",
+        "Description=roles",
+        "Capabilities.member.1=CAPABILITY_NAMED_IAM",
+        "Parameters.member.1.ParameterKey=TenantId",
+        "Tags.member.1.Key=owner",
+        "PermissionModel=SERVICE_MANAGED",
+        "AutoDeployment.Enabled=false",
+        "AutoDeployment.RetainStacksOnAccountRemoval=true",
+        "CallAs=DELEGATED_ADMIN",
+    ] {
+        assert!(shared.contains(part), "{part} missing from {create}");
+    }
+    assert_eq!(shared, spec_params(update));
+}

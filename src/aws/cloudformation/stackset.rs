@@ -86,6 +86,25 @@ impl OperationPreferences {
     }
 }
 
+/// Sets everything of a [`StackSetSpec`] on a `CreateStackSet` or `UpdateStackSet` request
+/// builder. The SDK gives the two builders no common trait, so a macro is what lets both
+/// requests be built by the same lines: a setting added to the spec reaches both or neither.
+macro_rules! with_spec {
+    ($request:expr, $spec:expr) => {{
+        let spec: &StackSetSpec = $spec;
+        $request
+            .stack_set_name(&spec.name)
+            .set_description(spec.description.clone())
+            .template_body(&spec.template_body)
+            .set_parameters(Some(spec.sdk_parameters()))
+            .set_capabilities(Some(spec.sdk_capabilities()))
+            .set_tags(Some(spec.sdk_tags()))
+            .permission_model(types::PermissionModels::ServiceManaged)
+            .auto_deployment(spec.auto())
+            .call_as(spec.call_as.sdk())
+    }};
+}
+
 /// A service-managed StackSet to create or update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackSetSpec {
@@ -262,18 +281,8 @@ impl CloudFormationClient {
     /// first to fail with the fix instead.
     pub async fn create_stack_set(&self, spec: &StackSetSpec) -> Result<String, AwsError> {
         const OP: &str = "CreateStackSet";
-        let out = self
-            .sdk()
-            .create_stack_set()
-            .stack_set_name(&spec.name)
-            .set_description(spec.description.clone())
-            .template_body(&spec.template_body)
-            .set_parameters(Some(spec.sdk_parameters()))
-            .set_capabilities(Some(spec.sdk_capabilities()))
-            .set_tags(Some(spec.sdk_tags()))
-            .permission_model(types::PermissionModels::ServiceManaged)
-            .auto_deployment(spec.auto())
-            .call_as(spec.call_as.sdk())
+        let request = self.sdk().create_stack_set();
+        let out = with_spec!(request, spec)
             .send()
             .await
             .map_err(self.err(OP))
@@ -376,18 +385,7 @@ impl CloudFormationClient {
         spec: &StackSetSpec,
         preferences: &OperationPreferences,
     ) -> UpdateStackSetFluentBuilder {
-        self.sdk()
-            .update_stack_set()
-            .stack_set_name(&spec.name)
-            .set_description(spec.description.clone())
-            .template_body(&spec.template_body)
-            .set_parameters(Some(spec.sdk_parameters()))
-            .set_capabilities(Some(spec.sdk_capabilities()))
-            .set_tags(Some(spec.sdk_tags()))
-            .permission_model(types::PermissionModels::ServiceManaged)
-            .auto_deployment(spec.auto())
-            .operation_preferences(preferences.sdk())
-            .call_as(spec.call_as.sdk())
+        with_spec!(self.sdk().update_stack_set(), spec).operation_preferences(preferences.sdk())
     }
 
     async fn send_update(&self, request: UpdateStackSetFluentBuilder) -> Result<String, AwsError> {

@@ -27,6 +27,23 @@ pub const TREE_WALK_CONCURRENCY: usize = 4;
 /// The default Organizations endpoint (global, served from us-east-1).
 pub const DEFAULT_ORGANIZATIONS_ENDPOINT: &str = "https://organizations.us-east-1.amazonaws.com";
 
+/// What [`AwsError::from_sdk`] reads from an Organizations operation's error.
+trait OperationError:
+    aws_sdk_organizations::error::ProvideErrorMetadata
+    + aws_sdk_organizations::operation::RequestId
+    + std::error::Error
+    + 'static
+{
+}
+
+impl<E> OperationError for E where
+    E: aws_sdk_organizations::error::ProvideErrorMetadata
+        + aws_sdk_organizations::operation::RequestId
+        + std::error::Error
+        + 'static
+{
+}
+
 /// An Organizations client; `endpoint` only appears in error messages.
 #[derive(Debug, Clone)]
 pub struct OrganizationsClient {
@@ -51,10 +68,7 @@ impl OrganizationsClient {
 
     fn err<E, R>(&self, operation: &'static str) -> impl Fn(SdkError<E, R>) -> AwsError + '_
     where
-        E: aws_sdk_organizations::error::ProvideErrorMetadata
-            + aws_sdk_organizations::operation::RequestId
-            + std::error::Error
-            + 'static,
+        E: OperationError,
         R: std::fmt::Debug + 'static,
     {
         move |e| {
@@ -90,28 +104,46 @@ impl OrganizationsClient {
         })
     }
 
+    /// Every item of every page of a paginated call: `pages` is the SDK paginator's collected
+    /// pages, `items` takes a page's list out, `convert` turns an item into ours or names the
+    /// required field it lacks. Every list call of this client goes through here, so paging,
+    /// error mapping and missing-field reporting cannot differ between them.
+    async fn paged<P, I, T, E, R>(
+        &self,
+        operation: &'static str,
+        pages: impl std::future::Future<Output = Result<Vec<P>, SdkError<E, R>>>,
+        items: impl Fn(P) -> Option<Vec<I>>,
+        convert: impl Fn(I) -> Result<T, &'static str>,
+    ) -> Result<Vec<T>, AwsError>
+    where
+        E: OperationError,
+        R: std::fmt::Debug + 'static,
+    {
+        pages
+            .await
+            .map_err(self.err(operation))?
+            .into_iter()
+            .flat_map(|p| items(p).unwrap_or_default())
+            .map(|i| convert(i).map_err(|field| missing(operation, field)))
+            .collect()
+    }
+
     /// The organization's roots (AWS has exactly one).
     pub async fn list_roots(&self) -> Result<Vec<Root>, AwsError> {
-        const OP: &str = "ListRoots";
-        let pages = self
-            .client
-            .list_roots()
-            .into_paginator()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(self.err(OP))?;
-        pages
-            .into_iter()
-            .flat_map(|p| p.roots.unwrap_or_default())
-            .map(|r| {
+        let pages = self.client.list_roots().into_paginator().send().collect();
+        self.paged(
+            "ListRoots",
+            pages,
+            |p| p.roots,
+            |r| {
                 Ok(Root {
-                    id: r.id.ok_or_else(|| missing(OP, "Root.Id"))?,
+                    id: r.id.ok_or("Root.Id")?,
                     arn: r.arn.unwrap_or_default(),
                     name: r.name.unwrap_or_default(),
                 })
-            })
-            .collect()
+            },
+        )
+        .await
     }
 
     /// The root (the first and only one AWS returns).
@@ -126,18 +158,16 @@ impl OrganizationsClient {
     /// Whether the OU `id` exists in the organization: one call, where a walk would page
     /// through every OU.
     pub async fn organizational_unit_exists(&self, id: &str) -> Result<bool, AwsError> {
-        let found = self
-            .client
-            .describe_organizational_unit()
-            .organizational_unit_id(id)
-            .send()
-            .await
-            .map_err(self.err("DescribeOrganizationalUnit"));
-        match found {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
-            Err(e) => Err(e),
-        }
+        let op = self.client.describe_organizational_unit();
+        let found = op.organizational_unit_id(id).send().await;
+        exists(found.map_err(self.err("DescribeOrganizationalUnit")))
+    }
+
+    /// Whether account `id` is a member of the organization (the management account
+    /// included): one `DescribeAccount`, where a walk would page through every account.
+    pub async fn account_exists(&self, id: &str) -> Result<bool, AwsError> {
+        let found = self.client.describe_account().account_id(id).send().await;
+        exists(found.map_err(self.err("DescribeAccount")))
     }
 
     /// The OUs directly under `parent_id` (a root or an OU).
@@ -145,28 +175,28 @@ impl OrganizationsClient {
         &self,
         parent_id: &str,
     ) -> Result<Vec<OrganizationalUnit>, AwsError> {
-        const OP: &str = "ListOrganizationalUnitsForParent";
         let pages = self
             .client
             .list_organizational_units_for_parent()
             .parent_id(parent_id)
             .into_paginator()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(self.err(OP))?;
-        pages
-            .into_iter()
-            .flat_map(|p| p.organizational_units.unwrap_or_default())
-            .map(|o| {
-                Ok(OrganizationalUnit {
-                    id: o.id.ok_or_else(|| missing(OP, "OrganizationalUnit.Id"))?,
-                    arn: o.arn.unwrap_or_default(),
-                    name: o.name.unwrap_or_default(),
-                    parent_id: parent_id.to_owned(),
-                })
+            .collect();
+        let ou = |o: aws_sdk_organizations::types::OrganizationalUnit| {
+            Ok(OrganizationalUnit {
+                id: o.id.ok_or("OrganizationalUnit.Id")?,
+                arn: o.arn.unwrap_or_default(),
+                name: o.name.unwrap_or_default(),
+                parent_id: parent_id.to_owned(),
             })
-            .collect()
+        };
+        self.paged(
+            "ListOrganizationalUnitsForParent",
+            pages,
+            |p| p.organizational_units,
+            ou,
+        )
+        .await
     }
 
     /// The accounts directly under `parent_id` (a root or an OU).
@@ -174,21 +204,20 @@ impl OrganizationsClient {
         &self,
         parent_id: &str,
     ) -> Result<Vec<Account>, AwsError> {
-        const OP: &str = "ListAccountsForParent";
         let pages = self
             .client
             .list_accounts_for_parent()
             .parent_id(parent_id)
             .into_paginator()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(self.err(OP))?;
-        pages
-            .into_iter()
-            .flat_map(|p| p.accounts.unwrap_or_default())
-            .map(|a| model::account(a, parent_id).ok_or_else(|| missing(OP, "Account.Id")))
-            .collect()
+            .collect();
+        self.paged(
+            "ListAccountsForParent",
+            pages,
+            |p| p.accounts,
+            |a| model::account(a, parent_id).ok_or("Account.Id"),
+        )
+        .await
     }
 
     /// The whole tree under `parent_id`: every OU below it (at any depth) and every account in
@@ -242,20 +271,21 @@ impl OrganizationsClient {
 
     /// Service principals with trusted access enabled in the organization.
     pub async fn trusted_service_principals(&self) -> Result<Vec<String>, AwsError> {
-        const OP: &str = "ListAWSServiceAccessForOrganization";
         let pages = self
             .client
             .list_aws_service_access_for_organization()
             .into_paginator()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(self.err(OP))?;
-        Ok(pages
-            .into_iter()
-            .flat_map(|p| p.enabled_service_principals.unwrap_or_default())
-            .filter_map(|s| s.service_principal)
-            .collect())
+            .collect();
+        let found = self
+            .paged(
+                "ListAWSServiceAccessForOrganization",
+                pages,
+                |p| p.enabled_service_principals,
+                |s| Ok(s.service_principal),
+            )
+            .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     /// Pre-flight for service-managed StackSets: `Ok` when trusted access for CloudFormation
@@ -311,6 +341,15 @@ pub fn refine(e: AwsError) -> AwsError {
             operation, message, ..
         } => AwsError::NotInOrganization { operation, message },
         other => other,
+    }
+}
+
+/// A describe call's answer as "is it there": not found is `false`, not an error.
+fn exists<T>(answer: Result<T, AwsError>) -> Result<bool, AwsError> {
+    match answer {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

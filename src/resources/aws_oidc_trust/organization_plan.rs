@@ -7,13 +7,15 @@
 //! accounts the refresh read from the StackSet's instances, so neither waits for a walk
 //! (over ten seconds at 1,000 accounts with Organizations' request rates).
 
+use std::collections::BTreeSet;
+
 use crate::aws::AwsError;
 use crate::protocol::{AttrPath, Diagnostics, PlanContext, Value};
 
 use super::super::clients::ProviderClients;
 use super::organization::{targets, trusted_access_error};
 use super::organization_schema::{BLOCK, OrgConfig, org_config};
-use super::organization_targets::check_targets;
+use super::organization_targets::{check_exclusions, check_targets};
 
 /// Completes the planned block (computed attributes), after the rest of the plan.
 pub(crate) async fn modify_plan(
@@ -85,14 +87,20 @@ pub(crate) async fn modify_plan(
     }
 }
 
-/// Whether the accounts the StackSet reaches may differ between `prior` and `now`.
+/// Whether the accounts the StackSet reaches may differ between `prior` and `now`. Order does
+/// not count: an import reads the lists back sorted, and the configuration's own order then
+/// plans a reorder that must not cost a walk of the organization or touch an instance.
 pub(crate) fn targets_changed(prior: &OrgConfig, now: &OrgConfig) -> bool {
-    prior.target_ou_ids != now.target_ou_ids
-        || prior.excluded_account_ids != now.excluded_account_ids
+    fn set(ids: &[String]) -> BTreeSet<&str> {
+        ids.iter().map(String::as_str).collect()
+    }
+    set(&prior.target_ou_ids) != set(&now.target_ou_ids)
+        || set(&prior.excluded_account_ids) != set(&now.excluded_account_ids)
 }
 
-/// Plan-time checks of a new StackSet that cost a call or two: trusted access, and that the
-/// configured OU ids exist. Problems reading the organization are left to apply.
+/// Plan-time checks of a new StackSet that cost a call per configured id: trusted access, and
+/// that the configured OU ids and excluded accounts exist, all at once. Problems reading the
+/// organization are left to apply.
 async fn precheck(clients: Option<&ProviderClients>, org: &OrgConfig, diags: &mut Diagnostics) {
     let Some(clients) = clients else {
         return;
@@ -107,7 +115,12 @@ async fn precheck(clients: Option<&ProviderClients>, org: &OrgConfig, diags: &mu
         trusted_access_error(diags, &e);
         return;
     }
-    check_targets(aws, org, diags).await;
+    let mut exclusions = Diagnostics::new();
+    tokio::join!(
+        check_targets(aws, org, diags),
+        check_exclusions(aws, org, &mut exclusions)
+    );
+    diags.extend(exclusions);
 }
 
 /// The member accounts the targets reach, when the organization can be read now; a

@@ -48,7 +48,9 @@ pub(crate) fn block() -> NestedBlock {
             ))
             .attribute(opt(
                 Attribute::list("excluded_account_ids", Type::String),
-                "Member accounts (12 digits) inside the targets that get no roles.",
+                "Member accounts (12 digits) inside the targets that get no roles. The plan of a \
+                 new StackSet checks that each is an account of the organization (one \
+                 `DescribeAccount` per id).",
             ))
             .attribute(opt(
                 Attribute::bool("auto_deployment"),

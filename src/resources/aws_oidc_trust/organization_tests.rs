@@ -260,3 +260,28 @@ fn member_accounts_are_planned_without_reading_the_organization_unless_targets_c
     let prior = prior_state(excluding(&["333333333333"]), &members, true);
     assert!(planned_members(Some(prior), excluding(&["111111111111"])).is_unknown());
 }
+
+#[test]
+fn a_reorder_of_the_same_targets_and_exclusions_keeps_the_refreshed_accounts() {
+    let members = ["111111111111", "222222222222"];
+    let block = |excluded: [&str; 2], ous: [&str; 2]| {
+        let mut block = excluding(&excluded);
+        block.set_attr(
+            "target_ou_ids",
+            Value::string_list(ous.iter().map(|o| (*o).to_owned())),
+        );
+        block
+    };
+    let (a, b) = ("333333333333", "444444444444");
+    let (x, y) = ("ou-ab12-11111111", "ou-ab12-22222222");
+    // As an import reads them back (sorted) and as a configuration may order them: the same
+    // accounts, so the plan keeps them instead of walking the organization again.
+    let prior = prior_state(block([a, b], [x, y]), &members, true);
+    assert_eq!(
+        planned_members(Some(prior), block([b, a], [y, x])),
+        Value::string_list(members.iter().map(|m| (*m).to_owned()))
+    );
+    // A different set is still a change.
+    let prior = prior_state(block([a, b], [x, y]), &members, true);
+    assert!(planned_members(Some(prior), block([a, "555555555555"], [y, x])).is_unknown());
+}

@@ -27,6 +27,8 @@ use super::procfs;
 #[derive(Debug, Clone)]
 pub(crate) struct OrgRun {
     pub(crate) accounts: usize,
+    /// Members the trust excludes (each costs the plan one `DescribeAccount`).
+    pub(crate) excluded: usize,
     pub(crate) random_throttle: f64,
     pub(crate) apply: Phase,
     pub(crate) destroy: Phase,
@@ -93,6 +95,10 @@ variable "management_account_id" {
   type = string
 }
 
+variable "excluded_account_ids" {
+  type = list(string)
+}
+
 resource "multicloud_defender_plan_set" "std" {}
 
 resource "multicloud_aws_oidc_trust" "org" {
@@ -102,7 +108,8 @@ resource "multicloud_aws_oidc_trust" "org" {
   stack_name = "defender-trust"
 
   organization {
-    stack_set_name = "MDCOnboardingStackSet"
+    stack_set_name       = "MDCOnboardingStackSet"
+    excluded_account_ids = var.excluded_account_ids
   }
 }
 
@@ -157,9 +164,14 @@ impl RssSampler {
     }
 }
 
+/// Members the trust's `organization {}` block excludes, as a real organization keeps a few
+/// accounts out (and as a plan checks each one).
+pub(crate) const EXCLUDED: usize = 2;
+
 /// Creates the organization (trusted access for StackSets on), seeds `accounts` members over
-/// the root and two OUs, and returns the management account id.
-fn organization(emu: &Emulators, accounts: usize) -> String {
+/// the root and two OUs, and returns the management account id and the first [`EXCLUDED`]
+/// members.
+fn organization(emu: &Emulators, accounts: usize) -> (String, Vec<String>) {
     let moto = emu.moto();
     moto.organizations("CreateOrganization", json!({"FeatureSet": "ALL"}));
     moto.organizations(
@@ -182,7 +194,10 @@ fn organization(emu: &Emulators, accounts: usize) -> String {
         }
     }
     let parents: Vec<&str> = parents.iter().map(String::as_str).collect();
-    moto.seed_accounts(accounts, &parents).management_account_id
+    let seeded = moto.seed_accounts(accounts, &parents);
+    let mut excluded = seeded.ids();
+    excluded.truncate(EXCLUDED);
+    (seeded.management_account_id, excluded)
 }
 
 /// `METHOD type` of an ARM request: the resource type for resource paths, else the path with
@@ -283,7 +298,7 @@ pub(crate) fn run(paths: &Paths, accounts: usize, random_throttle: f64, model: &
     eprintln!("organization of {accounts} members, {random_throttle} of calls throttled at random");
     let emu = Emulators::start();
     emu.arm().create_resource_group("rg-security", "westeurope");
-    let management = organization(&emu, accounts);
+    let (management, excluded) = organization(&emu, accounts);
     emu.moto().set_rate_model(model.moto_spec(random_throttle));
     emu.arm().set_throttle(model.arm_spec(random_throttle));
 
@@ -291,6 +306,10 @@ pub(crate) fn run(paths: &Paths, accounts: usize, random_throttle: f64, model: &
     let ws = TerraformWorkspace::new(&emu, &hcl, Install::DevOverrides);
     ws.set_env("TF_VAR_tenant_id", emu.tenant_id());
     ws.set_env("TF_VAR_management_account_id", &management);
+    ws.set_env(
+        "TF_VAR_excluded_account_ids",
+        &serde_json::to_string(&excluded).unwrap_or_default(),
+    );
     // TRACE logging is for the acceptance tests' secret scan; users do not run with it.
     ws.remove_env("TF_LOG");
     ws.remove_env("TF_LOG_PATH");
@@ -313,6 +332,7 @@ pub(crate) fn run(paths: &Paths, accounts: usize, random_throttle: f64, model: &
     }
     OrgRun {
         accounts,
+        excluded: excluded.len(),
         random_throttle,
         apply,
         destroy,

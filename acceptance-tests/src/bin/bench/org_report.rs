@@ -133,7 +133,8 @@ fn to_json(runs: &[OrgRun]) -> Value {
         runs.iter()
             .map(|r| {
                 json!({
-                    "accounts": r.accounts, "random_throttle": r.random_throttle,
+                    "accounts": r.accounts, "excluded": r.excluded,
+                    "random_throttle": r.random_throttle,
                     "peak_rss_kib": r.peak_rss_kib,
                     "apply": phase_json(&r.apply), "destroy": phase_json(&r.destroy),
                 })
