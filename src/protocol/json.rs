@@ -18,6 +18,22 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ProtocolError> {
     from_json(&json, ty, &mut Vec::new())
 }
 
+/// Decodes state stored under an older schema version: `upgrade` first rewrites the stored
+/// top-level object into the current shape (see `Resource::upgrade_state`), then the result is
+/// decoded as by [`decode`].
+pub fn decode_upgraded(
+    bytes: &[u8],
+    ty: &Type,
+    upgrade: impl FnOnce(&mut serde_json::Map<String, Json>),
+) -> Result<Value, ProtocolError> {
+    let mut json: Json = serde_json::from_slice(bytes)
+        .map_err(|e| ProtocolError::Json(format!("invalid JSON: {e}")))?;
+    if let Json::Object(map) = &mut json {
+        upgrade(map);
+    }
+    from_json(&json, ty, &mut Vec::new())
+}
+
 fn err(path: &[PathStep], expected: &str) -> ProtocolError {
     ProtocolError::WrongType {
         format: "JSON",
@@ -152,6 +168,22 @@ mod tests {
             ),
         ]);
         assert_eq!(v, expected);
+    }
+
+    #[test]
+    fn older_state_is_rewritten_before_it_is_decoded() {
+        let ty = Type::object([("name", Type::String)]);
+        let rename = |m: &mut serde_json::Map<String, Json>| {
+            if let Some(v) = m.remove("old_name") {
+                m.insert("name".to_owned(), v);
+            }
+        };
+        let v = decode_upgraded(br#"{"old_name":"a"}"#, &ty, rename).ok();
+        assert_eq!(v, Some(Value::object([("name", Value::from("a"))])));
+        // Without the rewrite the renamed attribute would be lost, not carried over.
+        let plain = decode(br#"{"old_name":"a"}"#, &ty).ok();
+        assert_eq!(plain, Some(Value::object([("name", Value::Null)])));
+        assert!(decode_upgraded(b"{", &ty, rename).is_err());
     }
 
     #[test]

@@ -73,6 +73,19 @@ pub trait Resource<C: Send + Sync + 'static>: Send + Sync {
     /// Deletes the object.
     async fn delete(&self, client: &C, state: &Value, diags: &mut Diagnostics);
 
+    /// Rewrites state stored under an older schema `version` (lower than the current
+    /// [`Schema::version`]) into the current shape, on the JSON object Terraform stored, before
+    /// it is decoded. Decoding drops attributes the current schema no longer has anyway, so an
+    /// upgrade is needed for renamed, moved or retyped attributes; a type still removes its
+    /// removed attributes here, so that dropping them is a documented, tested decision rather
+    /// than a side effect of decoding. The default changes nothing.
+    fn upgrade_state(
+        &self,
+        _version: i64,
+        _state: &mut serde_json::Map<String, serde_json::Value>,
+    ) {
+    }
+
     /// Turns an import id into a state that [`Resource::read`] completes.
     /// The default is an object with only `id` set.
     async fn import(&self, _client: &C, id: &str, _diags: &mut Diagnostics) -> Option<Value> {

@@ -213,6 +213,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         } else {
             let value = if raw.json.is_empty() {
                 Ok(Value::Null)
+            } else if req.version < entry.schema.version {
+                json::decode_upgraded(&raw.json, &entry.ty, |state| {
+                    entry.imp.upgrade_state(req.version, state);
+                })
             } else {
                 json::decode(&raw.json, &entry.ty)
             };

@@ -28,8 +28,9 @@ impl DataSource<ProviderClients> for AwsOnboardingTemplateDataSource {
         let block = inputs::input_schema(Block::new().description(
             "Renders the CloudFormation template that creates the OIDC trust and IAM roles Defender for \
              Cloud needs for a set of plans, without deploying it. Takes the same blocks and attributes \
-             as `multicloud_defender_plan_set` and renders the same templates; with `tenant_id` the \
-             template's `CustomerTenantId` parameter defaults to it, so the template deploys as is.",
+             as `multicloud_defender_plan_set`, so it renders the templates of the plans a plan set \
+             declares (the plan set itself does not store them); with `tenant_id` the template's \
+             `CustomerTenantId` parameter defaults to it, so the template deploys as is.",
         ))
         .attribute(
             Attribute::string("tenant_id")

@@ -22,10 +22,15 @@ const DESCRIPTION: &str = "A validated, reusable declaration of the Microsoft De
 for AWS accounts: Foundational CSPM (always on), Defender CSPM, Defender for Servers, Defender for \
 Containers and Defender for Databases, with their options and the access mode. It creates nothing \
 remote; with `subscription_id` it also switches on the Defender plans the AWS plans need on that \
-Azure subscription (and puts back what it found on destroy). It computes what the onboarding needs: the security connector's `offerings`, the IAM roles \
-the plans need (`aws_roles`: name, audience, permissions) and the CloudFormation templates a portal \
-user would download. All outputs are known at plan time when the configuration is, so a change of \
-plans shows exactly which roles and offerings change. One plan set can serve many accounts.\n\n\
+Azure subscription (and puts back what it found on destroy). It computes what the onboarding needs: \
+the security connector's `offerings` and the IAM roles the plans need (`aws_roles`: name, audience, \
+permissions). All outputs are known at plan time when the configuration is, so a change of plans \
+shows exactly which roles and offerings change. One plan set can serve many accounts.\n\n\
+The CloudFormation templates a portal user would download come from the data source \
+`multicloud_aws_onboarding_template`, which takes the same blocks and attributes (see the example). \
+The plan set does not keep them in its state: every plan reads the state of every plan set, and the \
+templates were most of it. State written by an older version of the provider still holding them \
+(`cloudformation_template`, `cloudformation_stackset_template`) is upgraded by dropping them.\n\n\
 Import takes the plan set's configuration as JSON (the blocks and attributes as in HCL), since \
 there is no remote object to read it from.";
 
@@ -34,10 +39,14 @@ fn computed(name: &str, ty: Type, description: &str) -> Attribute {
 }
 
 /// The computed attributes, for when they cannot be computed yet.
-const OUTPUT_NAMES: [&str; 5] = [
-    "id",
-    "offerings",
-    "aws_roles",
+const OUTPUT_NAMES: [&str; 3] = ["id", "offerings", "aws_roles"];
+
+/// The schema version: 1 since the CloudFormation templates left the state.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Computed attributes of schema version 0 that version 1 no longer has: the CloudFormation
+/// templates, which only `multicloud_aws_onboarding_template` renders now.
+const REMOVED_IN_V1: [&str; 2] = [
     "cloudformation_template",
     "cloudformation_stackset_template",
 ];
@@ -92,21 +101,16 @@ impl Resource<ProviderClients> for DefenderPlanSetResource {
                  policy (JSON) with the placeholders `<oidc_provider_arn>`, `<customer_oidc_provider_arn>`, \
                  `<account_id>`, `<customer_tenant_id>` and `<role_arn:KEY>`, which \
                  `multicloud_aws_oidc_trust` fills in for the account it deploys to.",
-            ))
-            .attribute(computed(
-                "cloudformation_template",
-                Type::String,
-                "The CloudFormation template (JSON) that creates the OIDC provider and the roles in one \
-                 account, as the portal's download does. The customer's Entra ID tenant is its \
-                 `CustomerTenantId` parameter.",
-            ))
-            .attribute(computed(
-                "cloudformation_stackset_template",
-                Type::String,
-                "The same objects as a StackSet template for an organization's member accounts (no \
-                 outputs).",
             ));
-        Schema::new(block)
+        Schema::new(block).with_version(SCHEMA_VERSION)
+    }
+
+    fn upgrade_state(&self, version: i64, state: &mut serde_json::Map<String, serde_json::Value>) {
+        if version < 1 {
+            for name in REMOVED_IN_V1 {
+                state.remove(name);
+            }
+        }
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
@@ -299,6 +303,35 @@ mod tests {
             .await;
         assert!(ctx.planned.get("servers").is_null());
         assert_ne!(ctx.planned.get("id"), before.planned.get("id"));
+    }
+
+    #[test]
+    fn version_0_state_loses_only_the_templates() {
+        let schema = DefenderPlanSetResource.schema();
+        assert_eq!(schema.version, 1);
+        let stored = serde_json::json!({
+            "id": "dps-c0dcdb1e2df8ae7c",
+            "offerings": "[]",
+            "aws_roles": [],
+            "servers": null,
+            "cloudformation_template": "{\"Resources\":{}}",
+            "cloudformation_stackset_template": "{\"Resources\":{}}",
+        });
+        let mut state = stored.as_object().cloned().unwrap();
+        DefenderPlanSetResource.upgrade_state(0, &mut state);
+        let mut keys: Vec<&str> = state.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["aws_roles", "id", "offerings", "servers"]);
+        let Type::Object(attrs) = schema.value_type() else {
+            panic!("a resource's value type is an object");
+        };
+        for name in REMOVED_IN_V1 {
+            assert!(!attrs.contains_key(name), "{name} is still in the schema");
+        }
+        // State already at version 1 is not touched.
+        let mut current = stored.as_object().cloned().unwrap();
+        DefenderPlanSetResource.upgrade_state(1, &mut current);
+        assert_eq!(current.len(), 6);
     }
 
     #[test]

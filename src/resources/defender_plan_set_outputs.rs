@@ -1,8 +1,7 @@
 //! The plan set's computed attributes, remembered per normalised plan set for the life of the
 //! process.
 //!
-//! Every plan recomputes a plan set's outputs from its configuration (templates, roles,
-//! offerings), so that a provider upgrade that changes the product knowledge shows up as a plan.
+//! Every plan recomputes a plan set's outputs from its configuration (roles, offerings), so that a provider upgrade that changes the product knowledge shows up as a plan.
 //! That work is a pure function of the normalised [`PlanSet`] and of the product knowledge
 //! compiled into this binary, and one plan set usually serves many accounts: a configuration
 //! with hundreds of identical plan sets would otherwise compute the same outputs hundreds of
@@ -22,7 +21,7 @@ use super::defender_plan_set_schema as inputs;
 pub(crate) const CAPACITY: usize = 64;
 
 /// The computed attributes of one plan set, by attribute name.
-pub(crate) type Outputs = [(&'static str, Value); 5];
+pub(crate) type Outputs = [(&'static str, Value); 3];
 
 /// Plan sets whose outputs are known, oldest first.
 static MEMO: Mutex<Vec<(PlanSet, Arc<Outputs>)>> = Mutex::new(Vec::new());
@@ -54,7 +53,6 @@ fn lookup(plans: &PlanSet) -> Option<Arc<Outputs>> {
 
 /// The computed attributes for `plans`, from scratch.
 pub(crate) fn compute(plans: &PlanSet) -> Outputs {
-    let (single, stackset) = inputs::templates(plans, None);
     [
         ("id", Value::from(plans.id())),
         (
@@ -62,8 +60,6 @@ pub(crate) fn compute(plans: &PlanSet) -> Outputs {
             Value::from(onboarding::offerings_json(plans, &Default::default())),
         ),
         ("aws_roles", inputs::roles_value(plans)),
-        ("cloudformation_template", Value::from(single)),
-        ("cloudformation_stackset_template", Value::from(stackset)),
     ]
 }
 

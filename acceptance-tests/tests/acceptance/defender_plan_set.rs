@@ -1,7 +1,8 @@
 //! `multicloud_defender_plan_set` and `multicloud_aws_onboarding_template` with the real
 //! Terraform CLI. Nothing remote: the scenarios check that every output is known at plan time,
 //! that a change of plans shows exactly the outputs that change, that bad input is a plan-time
-//! diagnostic on the attribute, and that the data source renders the resource's template.
+//! diagnostic on the attribute, and that the data source renders the template of the plans a plan
+//! set declares (the plan set itself no longer stores the templates).
 
 use crate::common;
 
@@ -9,6 +10,26 @@ use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use serde_json::Value;
 
 const ADDRESS: &str = "multicloud_defender_plan_set.std";
+
+/// The example's data source, declaring the same plans as `ADDRESS`.
+const TEMPLATE: &str = "data.multicloud_aws_onboarding_template.std";
+
+/// Every attribute an applied plan set stores: its configuration, the three outputs `id`,
+/// `offerings`, `aws_roles`, and the pricing bookkeeping. No CloudFormation template.
+const STATE_ATTRIBUTES: [&str; 12] = [
+    "access",
+    "aws_roles",
+    "containers",
+    "databases",
+    "defender_cspm",
+    "id",
+    "offerings",
+    "previous_pricings",
+    "role_names",
+    "servers",
+    "subscription_id",
+    "subscription_pricings",
+];
 
 /// The example's configuration written as JSON, the plan set's import id.
 const IMPORT_ID: &str = r#"{"access":"least_privilege","defender_cspm":{"agentless_scanning":{"exclusion_tags":{"DefenderCspmExclusion":"true"}}},"servers":{"plan":"P2","vulnerability_assessment":"mdeTvm"},"containers":{"audit_log_retention_days":30},"databases":{"rds":true}}"#;
@@ -130,16 +151,45 @@ fn acc_defender_plan_set_basic() {
             "DefenderForDatabasesAws"
         ]
     );
-    let template: Value = serde_json::from_str(
-        applied["cloudformation_template"]
-            .as_str()
-            .expect("template"),
-    )
-    .expect("JSON");
+    // The templates are the data source's, not the plan set's.
+    let mut stored: Vec<&str> = applied
+        .as_object()
+        .expect("values")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    stored.sort_unstable();
+    assert_eq!(stored, STATE_ATTRIBUTES, "{applied}");
+    let data = ws.resource_values(TEMPLATE).expect("data source in state");
+    assert_eq!(
+        data["id"], applied["id"],
+        "the data source read other plans"
+    );
+    let template: Value =
+        serde_json::from_str(data["cloudformation_template"].as_str().expect("template"))
+            .expect("JSON");
     assert_eq!(
         template["Resources"]["CspmMonitorRole"]["Properties"]["ManagedPolicyArns"][0],
         "arn:aws:iam::aws:policy/SecurityAudit"
     );
+    let role_names: Vec<&str> = template["Resources"]
+        .as_object()
+        .expect("resources")
+        .values()
+        .filter_map(|r| r["Properties"]["RoleName"].as_str())
+        .collect();
+    for role in applied["aws_roles"].as_array().expect("aws_roles") {
+        let name = role["name"].as_str().expect("name");
+        assert!(role_names.contains(&name), "{name} not in {role_names:?}");
+    }
+    let stackset: Value = serde_json::from_str(
+        data["cloudformation_stackset_template"]
+            .as_str()
+            .expect("stackset template"),
+    )
+    .expect("JSON");
+    assert_eq!(stackset["Resources"], template["Resources"]);
+    assert!(stackset.get("Outputs").is_none(), "{stackset}");
     ws.plan_expect_empty();
 
     ws.import_verify(ADDRESS, IMPORT_ID, &[]);
@@ -160,15 +210,7 @@ fn acc_defender_plan_set_basic() {
     );
     assert_eq!(
         changed_keys(&before, &after),
-        [
-            "aws_roles",
-            "cloudformation_stackset_template",
-            "cloudformation_template",
-            "containers",
-            "databases",
-            "id",
-            "offerings"
-        ]
+        ["aws_roles", "containers", "databases", "id", "offerings"]
     );
     assert_eq!(
         role_keys(&after),
@@ -286,7 +328,7 @@ fn acc_defender_plan_set_invalid_input() {
 }
 
 #[test]
-fn acc_aws_onboarding_template_renders_the_plan_sets_template() {
+fn acc_aws_onboarding_template_renders_the_plan_sets_roles() {
     skip_unless_acc!();
     let emulators = Emulators::start();
     let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -308,8 +350,7 @@ data "multicloud_aws_onboarding_template" "tenant" {{
   tenant_id = "{tenant}"
 {plans}
 }}
-output "resource" {{ value = multicloud_defender_plan_set.p.cloudformation_template }}
-output "resource_stackset" {{ value = multicloud_defender_plan_set.p.cloudformation_stackset_template }}
+output "resource_roles" {{ value = multicloud_defender_plan_set.p.aws_roles }}
 output "resource_id" {{ value = multicloud_defender_plan_set.p.id }}
 output "data" {{ value = data.multicloud_aws_onboarding_template.same.cloudformation_template }}
 output "data_stackset" {{ value = data.multicloud_aws_onboarding_template.same.cloudformation_stackset_template }}
@@ -326,10 +367,32 @@ output "tenant" {{ value = data.multicloud_aws_onboarding_template.tenant.cloudf
             .unwrap_or_else(|| panic!("output {name}: {out}"))
             .to_owned()
     };
-    assert_eq!(value("resource"), value("data"));
-    assert_eq!(value("resource_stackset"), value("data_stackset"));
+    // Same plans, same id; the template creates exactly the plan set's roles.
     assert_eq!(value("resource_id"), value("data_id"));
     let plain: Value = serde_json::from_str(&value("data")).expect("JSON");
+    let roles = out["resource_roles"]["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("output resource_roles: {out}"));
+    let in_template: Vec<&Value> = plain["Resources"]
+        .as_object()
+        .expect("resources")
+        .values()
+        .filter(|r| r["Type"] == "AWS::IAM::Role")
+        .collect();
+    assert_eq!(in_template.len(), roles.len(), "{plain}");
+    for role in roles {
+        let found = in_template
+            .iter()
+            .find(|r| r["Properties"]["RoleName"] == role["name"])
+            .unwrap_or_else(|| panic!("{} not in the template", role["name"]));
+        let managed = found["Properties"]
+            .get("ManagedPolicyArns")
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!([]));
+        assert_eq!(managed, role["managed_policy_arns"], "{}", role["name"]);
+    }
+    let stackset: Value = serde_json::from_str(&value("data_stackset")).expect("JSON");
+    assert_eq!(stackset["Resources"], plain["Resources"]);
     let with_tenant: Value = serde_json::from_str(&value("tenant")).expect("JSON");
     assert_eq!(with_tenant["Resources"], plain["Resources"]);
     assert_eq!(
