@@ -1,14 +1,17 @@
 //! Creates whose answer was lost. IAM's create calls take no idempotency token, and the SDK
 //! retries a call whose connection broke or timed out: when the first attempt did create the
-//! object, the retry is refused with `EntityAlreadyExists` (a role or user) or silently makes
-//! a second object (an access key). When the retries run out on broken connections too, the
-//! call fails with no answer at all, and the object may exist all the same. Without the checks here the object would be left outside
-//! state, and the next apply would stop on "already exists". An object counts as ours only when
-//! IAM dated it after our call began (and, for a role, it has the trust policy we sent):
-//! someone else's object is still reported as already existing.
+//! object, the retry is refused with `EntityAlreadyExists` (a role, user or OIDC provider) or
+//! silently makes a second object (an access key). When the retries run out on broken
+//! connections too, the call fails with no answer at all, and the object may exist all the
+//! same. Without the checks here the object would be left outside state, and the next apply
+//! would stop on "already exists". An object counts as ours only when IAM dated it after our
+//! call began and it is what we asked for (a role's trust policy, a provider's audiences):
+//! someone else's object is still reported as already existing, to be imported.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::oidc::{NewOidcProvider, provider_key};
 use super::{IamClient, policy_documents_equal, role::Role};
 use crate::aws::error::AwsError;
 
@@ -45,6 +48,48 @@ impl IamClient {
         policy_documents_equal(&role.trust_policy, trust_policy).then(|| {
             tracing::info!(role = %name, "CreateRole's answer was lost; the role it made is ours");
             role
+        })
+    }
+
+    /// The ARN of the provider for `p.url` when our own create (begun at `started`) made it and
+    /// only its answer was lost: dated within the call and listing exactly the audiences we
+    /// sent. `None` otherwise: a provider someone else made for the URL stays their error.
+    pub(crate) async fn oidc_provider_from_lost_create(
+        &self,
+        p: &NewOidcProvider,
+        started: SystemTime,
+    ) -> Option<String> {
+        let key = provider_key(&p.url);
+        let list = self
+            .client
+            .list_open_id_connect_providers()
+            .send()
+            .await
+            .ok()?;
+        let arn = list
+            .open_id_connect_provider_list()
+            .iter()
+            .filter_map(|e| e.arn())
+            .find(|arn| {
+                arn.split_once(":oidc-provider/")
+                    .is_some_and(|(_, k)| k == key)
+            })?
+            .to_owned();
+        let out = self
+            .client
+            .get_open_id_connect_provider()
+            .open_id_connect_provider_arn(&arn)
+            .send()
+            .await
+            .ok()?;
+        let dated = out
+            .create_date()
+            .is_some_and(|d| created_during(d.secs(), started));
+        let audiences = |ids: &[String]| ids.iter().cloned().collect::<BTreeSet<String>>();
+        let same = audiences(out.client_id_list()) == audiences(&p.client_ids);
+        (dated && same).then(|| {
+            tracing::info!(provider = %arn, "CreateOpenIDConnectProvider's answer was lost; the provider it made is ours");
+            arn
         })
     }
 
