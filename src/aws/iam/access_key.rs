@@ -26,8 +26,9 @@ impl IamClient {
     /// Creates an access key for `user`. IAM allows two keys per user; a third is refused with
     /// `LimitExceeded`. A key made by an attempt whose answer was lost (the SDK then retries and
     /// makes another) is deleted: nobody has its secret (see [`super::lost_answer`]). When no
-    /// attempt answered at all, the keys it may have made are deleted and the key is created
-    /// again, at most [`MAX_RESENDS`](crate::aws::resend::MAX_RESENDS) times.
+    /// attempt answered at all, or the SDK's retry met the limit of two keys because a lost
+    /// attempt made the second, the keys nobody holds are deleted and the key is created again,
+    /// at most [`MAX_RESENDS`](crate::aws::resend::MAX_RESENDS) times.
     pub async fn create_access_key(&self, user: &str) -> Result<NewAccessKey, AwsError> {
         let before: Vec<String> = self
             .list_access_keys(user)
@@ -42,10 +43,14 @@ impl IamClient {
                 Ok(k) => break k,
                 // Keys made by attempts whose answer was lost are deleted before anything else:
                 // they would count against the limit of two, and nobody holds their secret.
-                Err(e) if super::lost_answer::may_have_created(&e) => {
-                    self.delete_keys_of_lost_creates(user, &before, None).await;
+                Err(e)
+                    if super::lost_answer::may_have_created(&e)
+                        || matches!(e, AwsError::LimitExceeded { .. }) =>
+                {
+                    let deleted = self.delete_keys_of_lost_creates(user, &before, None).await;
+                    let freed = deleted > 0 && matches!(e, AwsError::LimitExceeded { .. });
                     if resends >= crate::aws::resend::MAX_RESENDS
-                        || !crate::aws::resend::answer_lost(&e)
+                        || !(crate::aws::resend::answer_lost(&e) || freed)
                     {
                         return Err(e);
                     }

@@ -109,29 +109,34 @@ impl IamClient {
     }
 
     /// Deletes the keys of `user` that are neither in `before` nor `created`: keys a retried
-    /// (or failed) CreateAccessKey made whose secret nobody ever received. Failures are logged
-    /// only: the key we hold (if any) is good either way.
+    /// (or failed) CreateAccessKey made whose secret nobody ever received; returns how many
+    /// went. Failures are logged only: the key we hold (if any) is good either way.
     pub(crate) async fn delete_keys_of_lost_creates(
         &self,
         user: &str,
         before: &[String],
         created: Option<&str>,
-    ) {
+    ) -> usize {
         let keys = match self.list_access_keys(user).await {
             Ok(k) => k,
             Err(e) => {
                 tracing::warn!(%user, error = %e, "cannot check for keys of lost CreateAccessKey answers");
-                return;
+                return 0;
             }
         };
+        let mut deleted = 0;
         for key in keys {
             if created != Some(key.id.as_str()) && !before.contains(&key.id) {
                 tracing::info!(%user, key = %key.id, "deleting a key whose CreateAccessKey answer was lost");
-                if let Err(e) = self.delete_access_key(user, &key.id).await {
-                    tracing::warn!(%user, key = %key.id, error = %e, "cannot delete the unusable key");
+                match self.delete_access_key(user, &key.id).await {
+                    Ok(_) => deleted += 1,
+                    Err(e) => {
+                        tracing::warn!(%user, key = %key.id, error = %e, "cannot delete the unusable key")
+                    }
                 }
             }
         }
+        deleted
     }
 }
 

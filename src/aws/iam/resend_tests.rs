@@ -275,3 +275,57 @@ async fn a_lost_access_key_is_deleted_and_the_key_created_again() {
         deleted.body
     );
 }
+
+#[tokio::test]
+async fn a_retry_refused_at_the_key_limit_by_our_own_lost_key_deletes_it_and_creates_again() {
+    let server = MockServer::start().await;
+    // A rotation: the user holds one key; the lost attempt made the second; the SDK's retry
+    // is refused because two is the limit.
+    server.push(keys(&["AKIAOLD"]));
+    server.push(Reply::Drop);
+    server.push(iam_error(
+        "LimitExceeded",
+        "Cannot exceed quota for AccessKeysPerUser: 2",
+    ));
+    server.push(keys(&["AKIALOST", "AKIAOLD"]));
+    server.push(ok("DeleteAccessKey", ""));
+    server.push(ok(
+        "CreateAccessKey",
+        "<AccessKey><UserName>u</UserName><AccessKeyId>AKIANEW</AccessKeyId><Status>Active</Status><SecretAccessKey>rotated-secret-value</SecretAccessKey></AccessKey>",
+    ));
+    server.push(keys(&["AKIANEW", "AKIAOLD"]));
+    let clock = Arc::new(FakeClock::default());
+    let key = client(&server, &clock)
+        .await
+        .create_access_key("u")
+        .await
+        .unwrap();
+    assert_eq!(key.id, "AKIANEW");
+    let requests = server.requests();
+    assert!(
+        requests[4].body.contains("AccessKeyId=AKIALOST"),
+        "{}",
+        requests[4].body
+    );
+    assert_eq!(requests.len(), 7);
+
+    // A user who really holds two keys keeps both, and the limit stands.
+    let server = MockServer::start().await;
+    server.push(keys(&["AKIAONE", "AKIATWO"]));
+    server.push(iam_error(
+        "LimitExceeded",
+        "Cannot exceed quota for AccessKeysPerUser: 2",
+    ));
+    server.push(keys(&["AKIAONE", "AKIATWO"]));
+    let err = client(&server, &clock)
+        .await
+        .create_access_key("u")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AwsError::LimitExceeded { .. }), "{err:?}");
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "nothing deleted, nothing resent"
+    );
+}
