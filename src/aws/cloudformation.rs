@@ -91,6 +91,21 @@ impl CloudFormationClient {
         &self.endpoint
     }
 
+    /// Sends a write that is safe to repeat (it carries its own request token or operation id,
+    /// or acts the same however often it arrives), and sends it again while its answer is lost
+    /// (see [`crate::aws::resend`]).
+    pub(crate) async fn idempotent<T, F, Fut>(
+        &self,
+        operation: &str,
+        write: F,
+    ) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        crate::aws::resend::resend_while_lost(self.wait.clock().as_ref(), operation, write).await
+    }
+
     fn err<E, R>(&self, operation: &str) -> impl Fn(SdkError<E, R>) -> AwsError + '_
     where
         E: aws_sdk_cloudformation::error::ProvideErrorMetadata

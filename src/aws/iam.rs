@@ -9,6 +9,9 @@ mod access_key;
 mod lost_answer;
 mod oidc;
 mod policy;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod resend_tests;
 mod role;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -65,6 +68,16 @@ impl IamClient {
     /// The underlying SDK client, for operations not wrapped here.
     pub fn sdk(&self) -> &aws_sdk_iam::Client {
         &self.client
+    }
+
+    /// Sends a write that is safe to repeat, and sends it again while its answer is lost (see
+    /// [`crate::aws::resend`]).
+    async fn idempotent<T, F, Fut>(&self, operation: &str, write: F) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        crate::aws::resend::resend_while_lost(self.wait.clock().as_ref(), operation, write).await
     }
 
     fn err<E, R>(&self, operation: &str) -> impl Fn(SdkError<E, R>) -> AwsError + '_

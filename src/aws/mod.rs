@@ -11,6 +11,7 @@ pub mod iam;
 pub mod key_check;
 mod org_tree_cache;
 pub mod organizations;
+pub mod resend;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -166,7 +166,17 @@ impl Fault {
                 arm(json!({"path_contains": arm_paths, "every": 3, "count": 4, "drop": true}));
                 arm(json!({"method": "PUT", "count": 3, "drop_after": true}));
                 moto(json!({"service": "iam", "every": 4, "count": 3, "drop": true}));
-                for action in ["CreateRole", "CreateUser", "CreateAccessKey"] {
+                // Each kind of IAM write once processed with its answer lost: creates (the
+                // SDK's resend meets the object the lost attempt made) and idempotent writes.
+                for action in [
+                    "CreateOpenIDConnectProvider",
+                    "CreateRole",
+                    "PutRolePolicy",
+                    "AttachRolePolicy",
+                    "CreateUser",
+                    "PutUserPolicy",
+                    "CreateAccessKey",
+                ] {
                     moto(json!({"service": "iam", "action": action, "count": 1,
                                 "drop_after": true}));
                 }

@@ -367,3 +367,87 @@ async fn stack_set_create_and_update_send_the_same_settings() {
     }
     assert_eq!(shared, spec_params(update));
 }
+
+/// The value of form field `name` in a recorded Query request.
+fn field(body: &str, name: &str) -> Option<String> {
+    body.split('&')
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_sent_again_with_the_same_token() {
+    let server = MockServer::start().await;
+    server.push(Reply::Drop);
+    server.push(Reply::Drop);
+    // CloudFormation knows the token and answers with the stack the lost attempt made.
+    server.push(xml(
+        200,
+        format!(
+            r#"<CreateStackResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><CreateStackResult><StackId>{STACK_ID}</StackId></CreateStackResult><ResponseMetadata><RequestId>req-c</RequestId></ResponseMetadata></CreateStackResponse>"#
+        ),
+    ));
+    let clock = Arc::new(FakeClock::default());
+    let cfn = client(&server, fake_wait(&clock, STACK_WAIT_TIMEOUT)).await;
+    let id = cfn
+        .create_stack(&NewStack::new("trust", "{}"))
+        .await
+        .unwrap();
+    assert_eq!(id, STACK_ID);
+    let tokens: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| field(&r.body, "ClientRequestToken"))
+        .collect();
+    assert_eq!(tokens.len(), 3);
+    assert!(tokens[0].is_some(), "{tokens:?}");
+    assert!(tokens.iter().all(|t| t == &tokens[0]), "{tokens:?}");
+    assert_eq!(clock.sleeps(), [1, 2].map(Duration::from_secs).to_vec());
+}
+
+#[tokio::test]
+async fn a_stackset_operation_found_running_under_our_own_id_is_ours() {
+    let server = MockServer::start().await;
+    server.push(Reply::Drop);
+    server.push(cfn_error(
+        "OperationIdAlreadyExistsException",
+        "The specified operation ID already exists",
+    ));
+    let clock = Arc::new(FakeClock::default());
+    let cfn = client(&server, fake_wait(&clock, STACK_WAIT_TIMEOUT)).await;
+    let targets = StackSetTargets {
+        organizational_unit_ids: vec!["r-abcd".into()],
+        excluded_accounts: vec![],
+        regions: vec!["us-east-1".into()],
+    };
+    let id = cfn
+        .create_stack_instances(
+            "onboarding",
+            &targets,
+            &OperationPreferences::default(),
+            CallAs::ManagementAccount,
+        )
+        .await
+        .unwrap();
+    let sent: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| field(&r.body, "OperationId"))
+        .collect();
+    assert_eq!(sent, vec![Some(id.clone()), Some(id)]);
+
+    // Any other refusal is returned as it is.
+    server.push(cfn_error(
+        "OperationInProgressException",
+        "Another Operation on StackSet onboarding is in progress",
+    ));
+    let err = cfn
+        .create_stack_instances(
+            "onboarding",
+            &targets,
+            &OperationPreferences::default(),
+            CallAs::ManagementAccount,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AwsError::Conflict { .. }), "{err:?}");
+}

@@ -343,19 +343,25 @@ impl CloudFormationClient {
         stack: &NewStack,
     ) -> Result<(String, Option<String>), AwsError> {
         const OP: &str = "CreateStack";
+        // One token for every resend: CloudFormation answers a repeated request with the stack
+        // the first one made.
+        let token = client_request_token("create");
         let out = self
-            .client
-            .create_stack()
-            .stack_name(&stack.name)
-            .template_body(&stack.template_body)
-            .set_parameters(Some(stack.sdk_parameters()))
-            .set_tags(Some(stack.sdk_tags()))
-            .set_capabilities(Some(stack.sdk_capabilities()))
-            .set_on_failure(stack.on_failure.map(OnFailure::to_sdk))
-            .client_request_token(client_request_token("create"))
-            .send()
-            .await
-            .map_err(self.err(OP))?;
+            .idempotent(OP, || async {
+                self.client
+                    .create_stack()
+                    .stack_name(&stack.name)
+                    .template_body(&stack.template_body)
+                    .set_parameters(Some(stack.sdk_parameters()))
+                    .set_tags(Some(stack.sdk_tags()))
+                    .set_capabilities(Some(stack.sdk_capabilities()))
+                    .set_on_failure(stack.on_failure.map(OnFailure::to_sdk))
+                    .client_request_token(&token)
+                    .send()
+                    .await
+                    .map_err(self.err(OP))
+            })
+            .await?;
         let id = out.stack_id.ok_or_else(|| AwsError::MissingField {
             operation: OP.into(),
             field: "StackId".into(),
@@ -374,18 +380,23 @@ impl CloudFormationClient {
         &self,
         stack: &NewStack,
     ) -> Result<Option<Option<String>>, AwsError> {
+        const OP: &str = "UpdateStack";
+        let token = client_request_token("update");
         let r = self
-            .client
-            .update_stack()
-            .stack_name(&stack.name)
-            .template_body(&stack.template_body)
-            .set_parameters(Some(stack.sdk_parameters()))
-            .set_tags(Some(stack.sdk_tags()))
-            .set_capabilities(Some(stack.sdk_capabilities()))
-            .client_request_token(client_request_token("update"))
-            .send()
-            .await
-            .map_err(self.err("UpdateStack"));
+            .idempotent(OP, || async {
+                self.client
+                    .update_stack()
+                    .stack_name(&stack.name)
+                    .template_body(&stack.template_body)
+                    .set_parameters(Some(stack.sdk_parameters()))
+                    .set_tags(Some(stack.sdk_tags()))
+                    .set_capabilities(Some(stack.sdk_capabilities()))
+                    .client_request_token(&token)
+                    .send()
+                    .await
+                    .map_err(self.err(OP))
+            })
+            .await;
         match r {
             Ok(out) => Ok(Some(out.operation_id)),
             Err(e) if is_no_updates(&e) => Ok(None),
@@ -404,13 +415,17 @@ impl CloudFormationClient {
 
     /// `DeleteStack` by id.
     pub(super) async fn start_delete(&self, stack_id: &str) -> Result<(), AwsError> {
-        self.client
-            .delete_stack()
-            .stack_name(stack_id)
-            .client_request_token(client_request_token("delete"))
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("DeleteStack"))
+        let token = client_request_token("delete");
+        self.idempotent("DeleteStack", || async {
+            self.client
+                .delete_stack()
+                .stack_name(stack_id)
+                .client_request_token(&token)
+                .send()
+                .await
+                .map(drop)
+                .map_err(self.err("DeleteStack"))
+        })
+        .await
     }
 }

@@ -267,6 +267,30 @@ fn trusted_access(e: AwsError) -> AwsError {
     }
 }
 
+/// A fresh operation id. StackSet operations are keyed by it: the same id goes with every
+/// resend of one request, so CloudFormation runs the operation once.
+fn operation_id() -> String {
+    super::stack::client_request_token("op")
+}
+
+/// The operation id of a StackSet write sent with `id`. `OperationIdAlreadyExistsException`
+/// answers a resend whose earlier attempt started the operation: the id is unique to this
+/// request, so the operation is ours.
+fn ours_if_taken(
+    sent: Result<Option<String>, AwsError>,
+    id: String,
+    operation: &str,
+) -> Result<String, AwsError> {
+    match sent {
+        Ok(answered) => answered.ok_or_else(|| missing(operation, "OperationId")),
+        Err(e) if e.code() == Some("OperationIdAlreadyExistsException") => {
+            tracing::info!(operation, operation_id = %id, "a resent StackSet write found its own operation running");
+            Ok(id)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn missing(operation: &str, field: &str) -> AwsError {
     AwsError::MissingField {
         operation: operation.into(),
@@ -281,11 +305,19 @@ impl CloudFormationClient {
     /// first to fail with the fix instead.
     pub async fn create_stack_set(&self, spec: &StackSetSpec) -> Result<String, AwsError> {
         const OP: &str = "CreateStackSet";
-        let request = self.sdk().create_stack_set();
-        let out = with_spec!(request, spec)
-            .send()
+        // One token for every resend, so CloudFormation can tell a repeated request from a
+        // second StackSet of the same name.
+        let token = super::stack::client_request_token("stackset");
+        let out = self
+            .idempotent(OP, || async {
+                let request = self.sdk().create_stack_set();
+                with_spec!(request, spec)
+                    .client_request_token(&token)
+                    .send()
+                    .await
+                    .map_err(self.err(OP))
+            })
             .await
-            .map_err(self.err(OP))
             .map_err(trusted_access)?;
         out.stack_set_id.ok_or_else(|| missing(OP, "StackSetId"))
     }
@@ -390,20 +422,29 @@ impl CloudFormationClient {
 
     async fn send_update(&self, request: UpdateStackSetFluentBuilder) -> Result<String, AwsError> {
         const OP: &str = "UpdateStackSet";
-        let out = request.send().await.map_err(self.err(OP))?;
-        out.operation_id.ok_or_else(|| missing(OP, "OperationId"))
+        let id = operation_id();
+        let request = request.operation_id(&id);
+        let sent = self
+            .idempotent(OP, || async {
+                request.clone().send().await.map_err(self.err(OP))
+            })
+            .await;
+        ours_if_taken(sent.map(|out| out.operation_id), id, OP)
     }
 
     /// Deletes the StackSet (it must have no instances left); a missing one is not an error.
     pub async fn delete_stack_set(&self, name: &str, call_as: CallAs) -> Result<(), AwsError> {
         none_if_not_found(
-            self.sdk()
-                .delete_stack_set()
-                .stack_set_name(name)
-                .call_as(call_as.sdk())
-                .send()
-                .await
-                .map_err(self.err("DeleteStackSet")),
+            self.idempotent("DeleteStackSet", || async {
+                self.sdk()
+                    .delete_stack_set()
+                    .stack_set_name(name)
+                    .call_as(call_as.sdk())
+                    .send()
+                    .await
+                    .map_err(self.err("DeleteStackSet"))
+            })
+            .await,
         )?;
         Ok(())
     }
@@ -418,19 +459,24 @@ impl CloudFormationClient {
         call_as: CallAs,
     ) -> Result<String, AwsError> {
         const OP: &str = "CreateStackInstances";
-        let out = self
-            .sdk()
-            .create_stack_instances()
-            .stack_set_name(name)
-            .deployment_targets(targets.sdk())
-            .set_regions(Some(targets.regions.clone()))
-            .operation_preferences(preferences.sdk())
-            .call_as(call_as.sdk())
-            .send()
+        let id = operation_id();
+        let sent = self
+            .idempotent(OP, || async {
+                self.sdk()
+                    .create_stack_instances()
+                    .stack_set_name(name)
+                    .deployment_targets(targets.sdk())
+                    .set_regions(Some(targets.regions.clone()))
+                    .operation_preferences(preferences.sdk())
+                    .call_as(call_as.sdk())
+                    .operation_id(&id)
+                    .send()
+                    .await
+                    .map_err(self.err(OP))
+            })
             .await
-            .map_err(self.err(OP))
-            .map_err(trusted_access)?;
-        out.operation_id.ok_or_else(|| missing(OP, "OperationId"))
+            .map_err(trusted_access);
+        ours_if_taken(sent.map(|out| out.operation_id), id, OP)
     }
 
     /// Deletes the stack instances of the target OUs (minus the excluded accounts); with
@@ -445,19 +491,24 @@ impl CloudFormationClient {
         call_as: CallAs,
     ) -> Result<String, AwsError> {
         const OP: &str = "DeleteStackInstances";
-        let out = self
-            .sdk()
-            .delete_stack_instances()
-            .stack_set_name(name)
-            .deployment_targets(targets.sdk())
-            .set_regions(Some(targets.regions.clone()))
-            .retain_stacks(retain_stacks)
-            .operation_preferences(preferences.sdk())
-            .call_as(call_as.sdk())
-            .send()
-            .await
-            .map_err(self.err(OP))?;
-        out.operation_id.ok_or_else(|| missing(OP, "OperationId"))
+        let id = operation_id();
+        let sent = self
+            .idempotent(OP, || async {
+                self.sdk()
+                    .delete_stack_instances()
+                    .stack_set_name(name)
+                    .deployment_targets(targets.sdk())
+                    .set_regions(Some(targets.regions.clone()))
+                    .retain_stacks(retain_stacks)
+                    .operation_preferences(preferences.sdk())
+                    .call_as(call_as.sdk())
+                    .operation_id(&id)
+                    .send()
+                    .await
+                    .map_err(self.err(OP))
+            })
+            .await;
+        ours_if_taken(sent.map(|out| out.operation_id), id, OP)
     }
 
     /// Every stack instance of the StackSet (all pages), sorted by account then region.

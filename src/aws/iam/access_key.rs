@@ -25,7 +25,10 @@ pub struct NewAccessKey {
 impl IamClient {
     /// Creates an access key for `user`. IAM allows two keys per user; a third is refused with
     /// `LimitExceeded`. A key made by an attempt whose answer was lost (the SDK then retries and
-    /// makes another) is deleted: nobody has its secret (see [`super::lost_answer`]).
+    /// makes another) is deleted: nobody has its secret (see [`super::lost_answer`]). When no
+    /// attempt answered at all, or the SDK's retry met the limit of two keys because a lost
+    /// attempt made the second, the keys nobody holds are deleted and the key is created again,
+    /// at most [`MAX_RESENDS`](crate::aws::resend::MAX_RESENDS) times.
     pub async fn create_access_key(&self, user: &str) -> Result<NewAccessKey, AwsError> {
         let before: Vec<String> = self
             .list_access_keys(user)
@@ -34,14 +37,27 @@ impl IamClient {
             .map(|k| k.id)
             .collect();
         let started = std::time::Instant::now();
-        let key = match self.create_access_key_once(user).await {
-            Ok(k) => k,
-            Err(e) => {
-                // An attempt whose answer was lost may have made a key nobody can use.
-                if super::lost_answer::may_have_created(&e) {
-                    self.delete_keys_of_lost_creates(user, &before, None).await;
+        let mut resends = 0;
+        let key = loop {
+            match self.create_access_key_once(user).await {
+                Ok(k) => break k,
+                // Keys made by attempts whose answer was lost are deleted before anything else:
+                // they would count against the limit of two, and nobody holds their secret.
+                Err(e)
+                    if super::lost_answer::may_have_created(&e)
+                        || matches!(e, AwsError::LimitExceeded { .. }) =>
+                {
+                    let deleted = self.delete_keys_of_lost_creates(user, &before, None).await;
+                    let freed = deleted > 0 && matches!(e, AwsError::LimitExceeded { .. });
+                    if resends >= crate::aws::resend::MAX_RESENDS
+                        || !(crate::aws::resend::answer_lost(&e) || freed)
+                    {
+                        return Err(e);
+                    }
+                    resends += 1;
+                    tracing::warn!(%user, resend = resends, error = %e, "CreateAccessKey's answer was lost; creating the key again");
                 }
-                return Err(e);
+                Err(e) => return Err(e),
             }
         };
         // A call this slow may have had an attempt time out that IAM is still processing: give
@@ -103,14 +119,17 @@ impl IamClient {
     /// Deletes an access key; `Ok(false)` when it was already gone.
     pub async fn delete_access_key(&self, user: &str, key_id: &str) -> Result<bool, AwsError> {
         false_if_not_found(
-            self.client
-                .delete_access_key()
-                .user_name(user)
-                .access_key_id(key_id)
-                .send()
-                .await
-                .map(drop)
-                .map_err(self.err("DeleteAccessKey")),
+            self.idempotent("DeleteAccessKey", || async {
+                self.client
+                    .delete_access_key()
+                    .user_name(user)
+                    .access_key_id(key_id)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(self.err("DeleteAccessKey"))
+            })
+            .await,
         )
     }
 }

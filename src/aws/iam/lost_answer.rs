@@ -1,14 +1,17 @@
 //! Creates whose answer was lost. IAM's create calls take no idempotency token, and the SDK
 //! retries a call whose connection broke or timed out: when the first attempt did create the
-//! object, the retry is refused with `EntityAlreadyExists` (a role or user) or silently makes
-//! a second object (an access key). When the retries run out on broken connections too, the
-//! call fails with no answer at all, and the object may exist all the same. Without the checks here the object would be left outside
-//! state, and the next apply would stop on "already exists". An object counts as ours only when
-//! IAM dated it after our call began (and, for a role, it has the trust policy we sent):
-//! someone else's object is still reported as already existing.
+//! object, the retry is refused with `EntityAlreadyExists` (a role, user or OIDC provider) or
+//! silently makes a second object (an access key). When the retries run out on broken
+//! connections too, the call fails with no answer at all, and the object may exist all the
+//! same. Without the checks here the object would be left outside state, and the next apply
+//! would stop on "already exists". An object counts as ours only when IAM dated it after our
+//! call began and it is what we asked for (a role's trust policy, a provider's audiences):
+//! someone else's object is still reported as already existing, to be imported.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::oidc::{NewOidcProvider, provider_key};
 use super::{IamClient, policy_documents_equal, role::Role};
 use crate::aws::error::AwsError;
 
@@ -48,6 +51,48 @@ impl IamClient {
         })
     }
 
+    /// The ARN of the provider for `p.url` when our own create (begun at `started`) made it and
+    /// only its answer was lost: dated within the call and listing exactly the audiences we
+    /// sent. `None` otherwise: a provider someone else made for the URL stays their error.
+    pub(crate) async fn oidc_provider_from_lost_create(
+        &self,
+        p: &NewOidcProvider,
+        started: SystemTime,
+    ) -> Option<String> {
+        let key = provider_key(&p.url);
+        let list = self
+            .client
+            .list_open_id_connect_providers()
+            .send()
+            .await
+            .ok()?;
+        let arn = list
+            .open_id_connect_provider_list()
+            .iter()
+            .filter_map(|e| e.arn())
+            .find(|arn| {
+                arn.split_once(":oidc-provider/")
+                    .is_some_and(|(_, k)| k == key)
+            })?
+            .to_owned();
+        let out = self
+            .client
+            .get_open_id_connect_provider()
+            .open_id_connect_provider_arn(&arn)
+            .send()
+            .await
+            .ok()?;
+        let dated = out
+            .create_date()
+            .is_some_and(|d| created_during(d.secs(), started));
+        let audiences = |ids: &[String]| ids.iter().cloned().collect::<BTreeSet<String>>();
+        let same = audiences(out.client_id_list()) == audiences(&p.client_ids);
+        (dated && same).then(|| {
+            tracing::info!(provider = %arn, "CreateOpenIDConnectProvider's answer was lost; the provider it made is ours");
+            arn
+        })
+    }
+
     /// Whether the user named `name` was made by our own create begun at `started`.
     pub(crate) async fn user_from_lost_create(&self, name: &str, started: SystemTime) -> bool {
         let Ok(out) = self.client.get_user().user_name(name).send().await else {
@@ -64,29 +109,34 @@ impl IamClient {
     }
 
     /// Deletes the keys of `user` that are neither in `before` nor `created`: keys a retried
-    /// (or failed) CreateAccessKey made whose secret nobody ever received. Failures are logged
-    /// only: the key we hold (if any) is good either way.
+    /// (or failed) CreateAccessKey made whose secret nobody ever received; returns how many
+    /// went. Failures are logged only: the key we hold (if any) is good either way.
     pub(crate) async fn delete_keys_of_lost_creates(
         &self,
         user: &str,
         before: &[String],
         created: Option<&str>,
-    ) {
+    ) -> usize {
         let keys = match self.list_access_keys(user).await {
             Ok(k) => k,
             Err(e) => {
                 tracing::warn!(%user, error = %e, "cannot check for keys of lost CreateAccessKey answers");
-                return;
+                return 0;
             }
         };
+        let mut deleted = 0;
         for key in keys {
             if created != Some(key.id.as_str()) && !before.contains(&key.id) {
                 tracing::info!(%user, key = %key.id, "deleting a key whose CreateAccessKey answer was lost");
-                if let Err(e) = self.delete_access_key(user, &key.id).await {
-                    tracing::warn!(%user, key = %key.id, error = %e, "cannot delete the unusable key");
+                match self.delete_access_key(user, &key.id).await {
+                    Ok(_) => deleted += 1,
+                    Err(e) => {
+                        tracing::warn!(%user, key = %key.id, error = %e, "cannot delete the unusable key")
+                    }
                 }
             }
         }
+        deleted
     }
 }
 

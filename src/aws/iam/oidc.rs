@@ -66,8 +66,16 @@ impl IamClient {
         }
     }
 
-    /// Creates a provider; returns its ARN. `AlreadyExists` when the URL is taken.
+    /// Creates a provider; returns its ARN. `AlreadyExists` when the URL is taken, unless our
+    /// own call made the provider before its answer was lost (see [`super::lost_answer`]).
     pub async fn create_oidc_provider(&self, p: &NewOidcProvider) -> Result<String, AwsError> {
+        let started = std::time::SystemTime::now();
+        let created = self.create_oidc_provider_once(p).await;
+        super::lost_answer::unless_ours(created, self.oidc_provider_from_lost_create(p, started))
+            .await
+    }
+
+    async fn create_oidc_provider_once(&self, p: &NewOidcProvider) -> Result<String, AwsError> {
         const OP: &str = "CreateOpenIDConnectProvider";
         let out = self
             .client
@@ -107,26 +115,32 @@ impl IamClient {
 
     /// Adds an audience; adding one already present is a no-op in IAM.
     pub async fn add_oidc_client_id(&self, arn: &str, client_id: &str) -> Result<(), AwsError> {
-        self.client
-            .add_client_id_to_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .client_id(client_id)
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("AddClientIDToOpenIDConnectProvider"))
+        self.idempotent("AddClientIDToOpenIDConnectProvider", || async {
+            self.client
+                .add_client_id_to_open_id_connect_provider()
+                .open_id_connect_provider_arn(arn)
+                .client_id(client_id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(self.err("AddClientIDToOpenIDConnectProvider"))
+        })
+        .await
     }
 
     /// Removes an audience; removing an absent one is a no-op in IAM.
     pub async fn remove_oidc_client_id(&self, arn: &str, client_id: &str) -> Result<(), AwsError> {
-        self.client
-            .remove_client_id_from_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .client_id(client_id)
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("RemoveClientIDFromOpenIDConnectProvider"))
+        self.idempotent("RemoveClientIDFromOpenIDConnectProvider", || async {
+            self.client
+                .remove_client_id_from_open_id_connect_provider()
+                .open_id_connect_provider_arn(arn)
+                .client_id(client_id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(self.err("RemoveClientIDFromOpenIDConnectProvider"))
+        })
+        .await
     }
 
     /// Replaces the thumbprint list.
@@ -135,26 +149,32 @@ impl IamClient {
         arn: &str,
         thumbprints: &[String],
     ) -> Result<(), AwsError> {
-        self.client
-            .update_open_id_connect_provider_thumbprint()
-            .open_id_connect_provider_arn(arn)
-            .set_thumbprint_list(Some(thumbprints.to_vec()))
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("UpdateOpenIDConnectProviderThumbprint"))
+        self.idempotent("UpdateOpenIDConnectProviderThumbprint", || async {
+            self.client
+                .update_open_id_connect_provider_thumbprint()
+                .open_id_connect_provider_arn(arn)
+                .set_thumbprint_list(Some(thumbprints.to_vec()))
+                .send()
+                .await
+                .map(drop)
+                .map_err(self.err("UpdateOpenIDConnectProviderThumbprint"))
+        })
+        .await
     }
 
     /// Deletes the provider; `Ok(false)` when it was already gone.
     pub async fn delete_oidc_provider(&self, arn: &str) -> Result<bool, AwsError> {
         false_if_not_found(
-            self.client
-                .delete_open_id_connect_provider()
-                .open_id_connect_provider_arn(arn)
-                .send()
-                .await
-                .map(drop)
-                .map_err(self.err("DeleteOpenIDConnectProvider")),
+            self.idempotent("DeleteOpenIDConnectProvider", || async {
+                self.client
+                    .delete_open_id_connect_provider()
+                    .open_id_connect_provider_arn(arn)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(self.err("DeleteOpenIDConnectProvider"))
+            })
+            .await,
         )
     }
 }

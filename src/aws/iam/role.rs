@@ -182,8 +182,8 @@ impl IamClient {
         trust_policy: &str,
     ) -> Result<(), AwsError> {
         const OP: &str = "UpdateAssumeRolePolicy";
-        self.wait
-            .retry_while(
+        self.idempotent(OP, || {
+            self.wait.retry_while(
                 OP,
                 || {
                     self.client
@@ -195,8 +195,9 @@ impl IamClient {
                 is_invalid_principal,
                 self.err(OP),
             )
-            .await
-            .map(drop)
+        })
+        .await
+        .map(drop)
     }
 
     /// Deletes a role after detaching its managed policies and deleting its inline ones (IAM
@@ -215,15 +216,16 @@ impl IamClient {
             self.delete_role_policy(name, &p).await?;
         }
         false_if_not_found(
-            self.wait
-                .retry_while(
+            self.idempotent(OP, || {
+                self.wait.retry_while(
                     OP,
                     || self.client.delete_role().role_name(name).send(),
                     is_delete_conflict,
                     self.err(OP),
                 )
-                .await
-                .map(drop),
+            })
+            .await
+            .map(drop),
         )
     }
 
@@ -234,15 +236,18 @@ impl IamClient {
         policy: &str,
         document: &str,
     ) -> Result<(), AwsError> {
-        self.client
-            .put_role_policy()
-            .role_name(role)
-            .policy_name(policy)
-            .policy_document(document)
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("PutRolePolicy"))
+        self.idempotent("PutRolePolicy", || async {
+            self.client
+                .put_role_policy()
+                .role_name(role)
+                .policy_name(policy)
+                .policy_document(document)
+                .send()
+                .await
+                .map(drop)
+                .map_err(self.err("PutRolePolicy"))
+        })
+        .await
     }
 
     /// An inline policy's decoded document, or `None` when role or policy does not exist.
@@ -267,14 +272,17 @@ impl IamClient {
     /// Deletes an inline policy; `Ok(false)` when it was already gone.
     pub async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<bool, AwsError> {
         false_if_not_found(
-            self.client
-                .delete_role_policy()
-                .role_name(role)
-                .policy_name(policy)
-                .send()
-                .await
-                .map(drop)
-                .map_err(self.err("DeleteRolePolicy")),
+            self.idempotent("DeleteRolePolicy", || async {
+                self.client
+                    .delete_role_policy()
+                    .role_name(role)
+                    .policy_name(policy)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(self.err("DeleteRolePolicy"))
+            })
+            .await,
         )
     }
 
@@ -295,29 +303,36 @@ impl IamClient {
         Ok(names)
     }
 
-    /// Attaches a managed policy (attaching twice is a no-op in IAM).
+    /// Attaches a managed policy (attaching twice is a no-op in IAM, so a lost answer is simply
+    /// sent again).
     pub async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), AwsError> {
-        self.client
-            .attach_role_policy()
-            .role_name(role)
-            .policy_arn(policy_arn)
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("AttachRolePolicy"))
-    }
-
-    /// Detaches a managed policy; `Ok(false)` when it was not attached.
-    pub async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<bool, AwsError> {
-        false_if_not_found(
+        self.idempotent("AttachRolePolicy", || async {
             self.client
-                .detach_role_policy()
+                .attach_role_policy()
                 .role_name(role)
                 .policy_arn(policy_arn)
                 .send()
                 .await
                 .map(drop)
-                .map_err(self.err("DetachRolePolicy")),
+                .map_err(self.err("AttachRolePolicy"))
+        })
+        .await
+    }
+
+    /// Detaches a managed policy; `Ok(false)` when it was not attached.
+    pub async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<bool, AwsError> {
+        false_if_not_found(
+            self.idempotent("DetachRolePolicy", || async {
+                self.client
+                    .detach_role_policy()
+                    .role_name(role)
+                    .policy_arn(policy_arn)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(self.err("DetachRolePolicy"))
+            })
+            .await,
         )
     }
 
@@ -372,14 +387,17 @@ impl IamClient {
         if tags.is_empty() {
             return Ok(());
         }
-        self.client
-            .tag_role()
-            .role_name(name)
-            .set_tags(Some(to_tags(tags)?))
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("TagRole"))
+        self.idempotent("TagRole", || async {
+            self.client
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(to_tags(tags)?))
+                .send()
+                .await
+                .map(drop)
+                .map_err(self.err("TagRole"))
+        })
+        .await
     }
 
     /// Removes tags from a role by key.
@@ -387,13 +405,16 @@ impl IamClient {
         if keys.is_empty() {
             return Ok(());
         }
-        self.client
-            .untag_role()
-            .role_name(name)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("UntagRole"))
+        self.idempotent("UntagRole", || async {
+            self.client
+                .untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+                .await
+                .map(drop)
+                .map_err(self.err("UntagRole"))
+        })
+        .await
     }
 }

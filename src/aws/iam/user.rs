@@ -107,15 +107,16 @@ impl IamClient {
             self.detach_user_policy(name, &p.arn).await?;
         }
         false_if_not_found(
-            self.wait
-                .retry_while(
+            self.idempotent(OP, || {
+                self.wait.retry_while(
                     OP,
                     || self.client.delete_user().user_name(name).send(),
                     is_delete_conflict,
                     self.err(OP),
                 )
-                .await
-                .map(drop),
+            })
+            .await
+            .map(drop),
         )
     }
 
@@ -126,15 +127,18 @@ impl IamClient {
         policy: &str,
         document: &str,
     ) -> Result<(), AwsError> {
-        self.client
-            .put_user_policy()
-            .user_name(user)
-            .policy_name(policy)
-            .policy_document(document)
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("PutUserPolicy"))
+        self.idempotent("PutUserPolicy", || async {
+            self.client
+                .put_user_policy()
+                .user_name(user)
+                .policy_name(policy)
+                .policy_document(document)
+                .send()
+                .await
+                .map(drop)
+                .map_err(self.err("PutUserPolicy"))
+        })
+        .await
     }
 
     /// An inline user policy's decoded document, or `None` when user or policy is missing.
@@ -159,14 +163,17 @@ impl IamClient {
     /// Deletes an inline user policy; `Ok(false)` when it was already gone.
     pub async fn delete_user_policy(&self, user: &str, policy: &str) -> Result<bool, AwsError> {
         false_if_not_found(
-            self.client
-                .delete_user_policy()
-                .user_name(user)
-                .policy_name(policy)
-                .send()
-                .await
-                .map(drop)
-                .map_err(self.err("DeleteUserPolicy")),
+            self.idempotent("DeleteUserPolicy", || async {
+                self.client
+                    .delete_user_policy()
+                    .user_name(user)
+                    .policy_name(policy)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(self.err("DeleteUserPolicy"))
+            })
+            .await,
         )
     }
 
@@ -188,27 +195,33 @@ impl IamClient {
 
     /// Attaches a managed policy to a user (attaching twice is a no-op in IAM).
     pub async fn attach_user_policy(&self, user: &str, policy_arn: &str) -> Result<(), AwsError> {
-        self.client
-            .attach_user_policy()
-            .user_name(user)
-            .policy_arn(policy_arn)
-            .send()
-            .await
-            .map(drop)
-            .map_err(self.err("AttachUserPolicy"))
-    }
-
-    /// Detaches a managed policy from a user; `Ok(false)` when it was not attached.
-    pub async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> Result<bool, AwsError> {
-        false_if_not_found(
+        self.idempotent("AttachUserPolicy", || async {
             self.client
-                .detach_user_policy()
+                .attach_user_policy()
                 .user_name(user)
                 .policy_arn(policy_arn)
                 .send()
                 .await
                 .map(drop)
-                .map_err(self.err("DetachUserPolicy")),
+                .map_err(self.err("AttachUserPolicy"))
+        })
+        .await
+    }
+
+    /// Detaches a managed policy from a user; `Ok(false)` when it was not attached.
+    pub async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> Result<bool, AwsError> {
+        false_if_not_found(
+            self.idempotent("DetachUserPolicy", || async {
+                self.client
+                    .detach_user_policy()
+                    .user_name(user)
+                    .policy_arn(policy_arn)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(self.err("DetachUserPolicy"))
+            })
+            .await,
         )
     }
 

@@ -60,6 +60,11 @@ impl PropagationWait {
         self.budget
     }
 
+    /// The clock waits sleep on (also the pause before resending a write whose answer was lost).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// Runs `op` until it succeeds, fails with an error `retryable` rejects, or the next
     /// delay would cross the budget; the last error (classified by `classify`) is returned.
     pub async fn retry_while<T, E, F, Fut>(
