@@ -10,7 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use acceptance_tests::{Moto, Paths, skip_unless_acc};
+use crate::common::moto_alone::start_with_runtime as start;
+use acceptance_tests::{Moto, skip_unless_acc};
 use terraform_provider_multicloud::aws::cloudformation::{
     CloudFormationClient, OperationPreferences, StackSetSpec, StackSetTargets, StackWait,
 };
@@ -24,13 +25,6 @@ use terraform_provider_multicloud::secret::Secret;
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 const REGION: &str = "us-east-1";
 const STACK_SET: &str = "MDCOnboardingStackSet";
-
-fn start() -> (Moto, tempfile::TempDir, tokio::runtime::Runtime) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let moto = Moto::start(&Paths::from_env(), dir.path());
-    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-    (moto, dir, rt)
-}
 
 async fn clients(moto_url: &str) -> (OrganizationsClient, CloudFormationClient) {
     let config = AwsConfig {
