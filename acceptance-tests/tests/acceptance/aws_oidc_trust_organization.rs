@@ -113,29 +113,11 @@ fn acc_oidc_trust_organization_lifecycle() {
 
     // A role of that name already in m[1]: its stack fails; the apply names the account, the
     // others stay in state, and once the role is gone the next apply deploys it alone.
-    let iam = org.member_iam(&m[1]);
-    org.rt.block_on(async {
-        iam.sdk()
-            .create_role()
-            .role_name(&role)
-            .assume_role_policy_document(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-            )
-            .send()
-            .await
-            .unwrap();
-    });
+    org.put_member_role(&m[1], &role);
     ws.write_config(&org_config(""));
     ws.apply_expect_error(&format!("account {} in us-east-1: FAILED", m[1]));
     assert_eq!(state_members(&ws), without(m, &[&m[1]]));
-    org.rt.block_on(async {
-        iam.sdk()
-            .delete_role()
-            .role_name(&role)
-            .send()
-            .await
-            .unwrap();
-    });
+    org.delete_member_role(&m[1], &role);
     ws.apply();
     ws.plan_expect_empty();
     assert_eq!(org.instance_accounts(STACK_SET), *m);
@@ -265,18 +247,7 @@ fn acc_oidc_trust_organization_failed_create_untaint() {
     let role = common::trust::planned_role_names(&ws)[0].clone();
 
     // A role of that name already in m[2]: its member stack fails.
-    let iam = org.member_iam(&m[2]);
-    org.rt.block_on(async {
-        iam.sdk()
-            .create_role()
-            .role_name(&role)
-            .assume_role_policy_document(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-            )
-            .send()
-            .await
-            .unwrap();
-    });
+    org.put_member_role(&m[2], &role);
     ws.apply_expect_error(&format!("account {} in us-east-1: FAILED", m[2]));
     let state = ws.state_json();
     let trust = state["values"]["root_module"]["resources"]
@@ -289,14 +260,7 @@ fn acc_oidc_trust_organization_failed_create_untaint() {
     assert_eq!(state_members(&ws), without(m, &[&m[2]]));
     assert_eq!(trust["values"]["organization"]["in_sync"], false, "{trust}");
 
-    org.rt.block_on(async {
-        iam.sdk()
-            .delete_role()
-            .role_name(&role)
-            .send()
-            .await
-            .unwrap();
-    });
+    org.delete_member_role(&m[2], &role);
     let out = ws.run(&["untaint", "-no-color", TRUST]);
     assert!(out.success(), "{out}");
     emu.moto().reset_calls();

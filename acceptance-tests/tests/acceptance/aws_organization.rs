@@ -9,11 +9,10 @@ use crate::common;
 
 use std::time::Instant;
 
+use crate::common::organization::create_ou;
 use acceptance_tests::{Emulators, Install, Moto, TerraformWorkspace, skip_unless_acc};
 use serde_json::Value;
-use terraform_provider_multicloud::aws::{
-    AwsClients, AwsConfig, AwsEndpoints, OrganizationsClient,
-};
+use terraform_provider_multicloud::aws::{AwsClients, AwsConfig, AwsEndpoints};
 use terraform_provider_multicloud::secret::Secret;
 
 /// Organizations larger than this are seeded through the moto extension in one request.
@@ -92,18 +91,6 @@ fn organization(moto: &Moto, rt: &tokio::runtime::Runtime, accounts: usize) -> S
         }
     });
     parents[1].clone()
-}
-
-async fn create_ou(orgs: &OrganizationsClient, parent: &str, name: &str) -> String {
-    let out = orgs
-        .sdk()
-        .create_organizational_unit()
-        .parent_id(parent)
-        .name(name)
-        .send()
-        .await
-        .unwrap();
-    out.organizational_unit.unwrap().id.unwrap()
 }
 
 fn enable_trusted_access(moto_url: &str, rt: &tokio::runtime::Runtime) {

@@ -11,6 +11,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::moto_alone::start_with_runtime as start;
+use crate::common::organization::create_ou;
 use acceptance_tests::{Moto, skip_unless_acc};
 use terraform_provider_multicloud::aws::cloudformation::{
     CloudFormationClient, OperationPreferences, StackSetSpec, StackSetTargets, StackWait,
@@ -44,18 +45,6 @@ async fn clients(moto_url: &str) -> (OrganizationsClient, CloudFormationClient) 
     let wait = StackWait::new(Duration::from_secs(300))
         .with_delays(Duration::from_millis(20), Duration::from_millis(200));
     (aws.organizations(), aws.stacksets().with_wait(wait))
-}
-
-async fn create_ou(orgs: &OrganizationsClient, parent: &str, name: &str) -> String {
-    let out = orgs
-        .sdk()
-        .create_organizational_unit()
-        .parent_id(parent)
-        .name(name)
-        .send()
-        .await
-        .unwrap();
-    out.organizational_unit.unwrap().id.unwrap()
 }
 
 /// Creates an account and moves it from the root to `parent`; returns its id.

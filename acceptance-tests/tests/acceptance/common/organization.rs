@@ -139,18 +139,7 @@ impl Organization {
 
     /// CreateOrganizationalUnit under `parent_id`; returns the new OU's id.
     pub(crate) fn create_ou(&self, parent_id: &str, name: &str) -> String {
-        let out = self
-            .rt
-            .block_on(
-                self.orgs
-                    .sdk()
-                    .create_organizational_unit()
-                    .parent_id(parent_id)
-                    .name(name)
-                    .send(),
-            )
-            .unwrap();
-        out.organizational_unit.unwrap().id.unwrap()
+        self.rt.block_on(create_ou(&self.orgs, parent_id, name))
     }
 
     /// CreateAccount: AWS puts the new account at the root.
@@ -237,6 +226,36 @@ impl Organization {
             .block_on(async { AwsClients::new(&config).await.unwrap().iam() })
     }
 
+    /// Creates `role` in a member account (trusting EC2, so nothing else can use it): a
+    /// name a StackSet then collides with.
+    pub(crate) fn put_member_role(&self, account: &str, role: &str) {
+        let iam = self.member_iam(account);
+        self.rt.block_on(async {
+            iam.sdk()
+                .create_role()
+                .role_name(role)
+                .assume_role_policy_document(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+                )
+                .send()
+                .await
+                .unwrap();
+        });
+    }
+
+    /// Deletes `role` from a member account.
+    pub(crate) fn delete_member_role(&self, account: &str, role: &str) {
+        let iam = self.member_iam(account);
+        self.rt.block_on(async {
+            iam.sdk()
+                .delete_role()
+                .role_name(role)
+                .send()
+                .await
+                .unwrap();
+        });
+    }
+
     /// Whether `role` exists in a member account.
     pub(crate) fn member_has_role(&self, account: &str, role: &str) -> bool {
         let iam = self.member_iam(account);
@@ -260,6 +279,19 @@ fn aws_config(emu: &Emulators) -> AwsConfig {
         },
         ..Default::default()
     }
+}
+
+/// CreateOrganizationalUnit under `parent_id`; returns the new OU's id.
+pub(crate) async fn create_ou(orgs: &OrganizationsClient, parent_id: &str, name: &str) -> String {
+    let out = orgs
+        .sdk()
+        .create_organizational_unit()
+        .parent_id(parent_id)
+        .name(name)
+        .send()
+        .await
+        .unwrap();
+    out.organizational_unit.unwrap().id.unwrap()
 }
 
 fn sorted(mut items: Vec<String>) -> Vec<String> {
