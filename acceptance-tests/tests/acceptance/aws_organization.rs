@@ -9,7 +9,7 @@ use crate::common;
 
 use std::time::Instant;
 
-use crate::common::organization::create_ou;
+use crate::common::organization::{create_account_in, create_ou};
 use acceptance_tests::{Emulators, Install, Moto, TerraformWorkspace, skip_unless_acc};
 use serde_json::Value;
 use terraform_provider_multicloud::aws::{AwsClients, AwsConfig, AwsEndpoints};
@@ -68,26 +68,8 @@ fn organization(moto: &Moto, rt: &tokio::runtime::Runtime, accounts: usize) -> S
     rt.block_on(async {
         let root = &parents[0];
         for n in 0..accounts {
-            let out = orgs
-                .sdk()
-                .create_account()
-                .account_name(format!("member-{n}"))
-                .email(format!("member-{n}@example.test"))
-                .send()
-                .await
-                .unwrap();
-            let id = out.create_account_status.unwrap().account_id.unwrap();
             let parent = &parents[n % parents.len()];
-            if parent != root {
-                orgs.sdk()
-                    .move_account()
-                    .account_id(id)
-                    .source_parent_id(root)
-                    .destination_parent_id(parent)
-                    .send()
-                    .await
-                    .unwrap();
-            }
+            create_account_in(&orgs, root, parent, &format!("member-{n}")).await;
         }
     });
     parents[1].clone()

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::moto_alone::start_with_runtime as start;
-use crate::common::organization::create_ou;
+use crate::common::organization::{create_account_in, create_ou};
 use acceptance_tests::{Moto, skip_unless_acc};
 use terraform_provider_multicloud::aws::cloudformation::{
     CloudFormationClient, OperationPreferences, StackSetSpec, StackSetTargets, StackWait,
@@ -47,28 +47,9 @@ async fn clients(moto_url: &str) -> (OrganizationsClient, CloudFormationClient) 
     (aws.organizations(), aws.stacksets().with_wait(wait))
 }
 
-/// Creates an account and moves it from the root to `parent`; returns its id.
+/// Creates `member-<n>` and moves it from the root to `parent`; returns its id.
 async fn create_account(orgs: &OrganizationsClient, root: &str, parent: &str, n: usize) -> String {
-    let out = orgs
-        .sdk()
-        .create_account()
-        .account_name(format!("member-{n}"))
-        .email(format!("member-{n}@example.test"))
-        .send()
-        .await
-        .unwrap();
-    let id = out.create_account_status.unwrap().account_id.unwrap();
-    if parent != root {
-        orgs.sdk()
-            .move_account()
-            .account_id(&id)
-            .source_parent_id(root)
-            .destination_parent_id(parent)
-            .send()
-            .await
-            .unwrap();
-    }
-    id
+    create_account_in(orgs, root, parent, &format!("member-{n}")).await
 }
 
 fn stack_set_template() -> String {

@@ -294,6 +294,36 @@ pub(crate) async fn create_ou(orgs: &OrganizationsClient, parent_id: &str, name:
     out.organizational_unit.unwrap().id.unwrap()
 }
 
+/// CreateAccount as `name` (AWS puts it at the root), then MoveAccount into `parent` unless
+/// that is the root; returns the account's id.
+pub(crate) async fn create_account_in(
+    orgs: &OrganizationsClient,
+    root: &str,
+    parent: &str,
+    name: &str,
+) -> String {
+    let out = orgs
+        .sdk()
+        .create_account()
+        .account_name(name)
+        .email(format!("{name}@example.test"))
+        .send()
+        .await
+        .unwrap();
+    let id = out.create_account_status.unwrap().account_id.unwrap();
+    if parent != root {
+        orgs.sdk()
+            .move_account()
+            .account_id(&id)
+            .source_parent_id(root)
+            .destination_parent_id(parent)
+            .send()
+            .await
+            .unwrap();
+    }
+    id
+}
+
 fn sorted(mut items: Vec<String>) -> Vec<String> {
     items.sort();
     items
