@@ -1,4 +1,4 @@
-//! moto, the AWS emulator, as a child process on a free loopback port, plus
+//! moto, the AWS emulator, as a child process on a loopback port it binds itself, plus
 //! direct queries that let tests verify remote objects without Terraform.
 //!
 //! moto runs through the project's launcher (`acceptance-tests/moto_ext/serve.py`),
@@ -8,7 +8,6 @@
 //! (`/_mcloud/...`).
 
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -62,8 +61,9 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto on a free port, retrying with a new port when another
-    /// process took the chosen one before moto bound it.
+    /// Starts moto on a port the system picks when moto binds it, so two tests starting
+    /// moto at once can never end up on the same port; a moto that dies while starting is
+    /// started again (three attempts).
     pub fn start(paths: &Paths, log_dir: &Path) -> Self {
         paths.require_tools();
         let http = reqwest::blocking::Client::builder()
@@ -72,8 +72,9 @@ impl Moto {
             .build()
             .unwrap_or_else(|e| panic!("cannot build an HTTP client: {e}"));
         let log = log_dir.join("moto.log");
+        let port_file = log_dir.join("moto.port");
         for _attempt in 0..3 {
-            let port = free_port();
+            let _ = std::fs::remove_file(&port_file);
             let log_file = File::create(&log)
                 .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
             let stderr = log_file
@@ -81,7 +82,8 @@ impl Moto {
                 .unwrap_or_else(|e| panic!("cannot reopen {}: {e}", log.display()));
             let mut child = Command::new(moto_python(paths))
                 .arg(launcher(paths))
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .args(["-H", "127.0.0.1", "--port-file"])
+                .arg(&port_file)
                 // AWS-managed policies exist in every real account; templates attach them.
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .stdin(Stdio::null())
@@ -89,9 +91,12 @@ impl Moto {
                 .stderr(stderr)
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
-            let url = format!("http://127.0.0.1:{port}");
-            if wait_ready(&http, &url, &mut child) {
-                return Self { child, url, http };
+            let deadline = Instant::now() + START_TIMEOUT;
+            if let Some(port) = wait_for_port(&port_file, &mut child, deadline) {
+                let url = format!("http://127.0.0.1:{port}");
+                if wait_ready(&http, &url, &mut child, deadline) {
+                    return Self { child, url, http };
+                }
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -410,16 +415,30 @@ pub(crate) fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A loopback port that was free a moment ago.
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("cannot pick a free port: {e}"))
+/// The port the launcher bound, once it has written it to `port_file`; `None` when moto
+/// exits or `deadline` passes first.
+fn wait_for_port(port_file: &Path, child: &mut Child, deadline: Instant) -> Option<u16> {
+    while Instant::now() < deadline {
+        if let Some(port) = std::fs::read_to_string(port_file)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+        {
+            return Some(port);
+        }
+        if !matches!(child.try_wait(), Ok(None)) {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    None
 }
 
-fn wait_ready(http: &reqwest::blocking::Client, url: &str, child: &mut Child) -> bool {
-    let deadline = Instant::now() + START_TIMEOUT;
+fn wait_ready(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    child: &mut Child,
+    deadline: Instant,
+) -> bool {
     while Instant::now() < deadline {
         if !matches!(child.try_wait(), Ok(None)) {
             return false;

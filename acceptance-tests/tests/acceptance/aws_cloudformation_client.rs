@@ -9,7 +9,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use acceptance_tests::{Moto, Paths, skip_unless_acc};
+use crate::common::moto_alone::start_with_runtime as start;
+use acceptance_tests::skip_unless_acc;
 use serde_json::json;
 use terraform_provider_multicloud::aws::cloudformation::{
     NewStack, OperationKind, StackStatus, StackWait,
@@ -26,13 +27,6 @@ const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 const MISSING_POLICY: &str = "arn:aws:iam::aws:policy/NoSuchPolicyAnywhere";
 const ISSUER: &str = "https://sts.windows.net/cfn-tenant/";
 const ROLE: &str = "DefenderCspmCfn";
-
-fn start() -> (Moto, tempfile::TempDir, tokio::runtime::Runtime) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let moto = Moto::start(&Paths::from_env(), dir.path());
-    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-    (moto, dir, rt)
-}
 
 /// Runs async client code; moto's own (blocking) helpers are called between these blocks.
 fn run<F: Future>(rt: &tokio::runtime::Runtime, f: F) -> F::Output {

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use acceptance_tests::{Moto, Paths, skip_unless_acc};
+use crate::common::moto_alone::start_with_runtime as start;
+use acceptance_tests::skip_unless_acc;
 use serde_json::json;
 use terraform_provider_multicloud::aws::iam::{NewOidcProvider, NewRole, policy_documents_equal};
 use terraform_provider_multicloud::aws::{
@@ -16,13 +17,6 @@ use terraform_provider_multicloud::aws::{
 use terraform_provider_multicloud::secret::Secret;
 
 const SECURITY_AUDIT: &str = "arn:aws:iam::aws:policy/SecurityAudit";
-
-fn start() -> (Moto, tempfile::TempDir, tokio::runtime::Runtime) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let moto = Moto::start(&Paths::from_env(), dir.path());
-    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-    (moto, dir, rt)
-}
 
 /// Runs async client code; moto's own (blocking) helpers are called between these blocks.
 fn run<F: Future>(rt: &tokio::runtime::Runtime, f: F) -> F::Output {

@@ -13,12 +13,9 @@
 use crate::common;
 
 use acceptance_tests::{Emulators, TerraformWorkspace, skip_unless_acc};
+use common::organization::{Members, OrgSpec, Organization, ROOT};
 use common::trust::{TRUST, config, sorted, workspace};
-use terraform_provider_multicloud::aws::cloudformation::{CallAs, CloudFormationClient};
-use terraform_provider_multicloud::aws::{
-    AssumeRole, AwsClients, AwsConfig, AwsEndpoints, IamClient, OrganizationsClient,
-};
-use terraform_provider_multicloud::secret::Secret;
+use terraform_provider_multicloud::aws::cloudformation::CallAs;
 
 const STACK_SET: &str = "MDCOnboardingStackSet";
 const STACK: &str = "defender-trust";
@@ -26,150 +23,22 @@ const PLANS: &str = "  defender_cspm {}\n";
 /// A well-formed account id that is no account of the seeded organization.
 const OUTSIDER: &str = "999999999999";
 
-fn aws_config(emu: &Emulators) -> AwsConfig {
-    let url = emu.moto_url().to_owned();
-    AwsConfig {
-        region: Some("us-east-1".into()),
-        access_key: Some(emu.aws_access_key_id().into()),
-        secret_key: Some(Secret::new(emu.aws_secret_access_key())),
-        endpoints: AwsEndpoints {
-            iam: Some(url.clone()),
-            sts: Some(url.clone()),
-            cloudformation: Some(url.clone()),
-            organizations: Some(url),
-            ..Default::default()
+/// An organization: root > prod (6 accounts, 2 of them in prod > eu), root > dev (5),
+/// one account at the root. Trusted access as `trusted`.
+fn seed(emu: &Emulators, trusted: bool) -> Organization {
+    let parents = [
+        "prod", "prod", "prod", "prod", "prod-eu", "prod-eu", "dev", "dev", "dev", "dev", "dev",
+        ROOT,
+    ];
+    let spec = OrgSpec {
+        ous: &[("prod", ROOT), ("prod-eu", "prod"), ("dev", ROOT)],
+        members: Members::Created {
+            prefix: "member",
+            parents: &parents,
         },
-        ..Default::default()
-    }
-}
-
-struct Org {
-    rt: tokio::runtime::Runtime,
-    orgs: OrganizationsClient,
-    cfn: CloudFormationClient,
-    config: AwsConfig,
-    management: String,
-    /// Member accounts, sorted.
-    members: Vec<String>,
-}
-
-impl Org {
-    /// An organization: root > prod (6 accounts, 2 of them in prod > eu), root > dev (5),
-    /// one account at the root. Trusted access as `trusted`.
-    fn seed(emu: &Emulators, trusted: bool) -> Org {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let config = aws_config(emu);
-        let (orgs, cfn, management, members) = rt.block_on(async {
-            let aws = AwsClients::new(&config).await.unwrap();
-            let orgs = aws.organizations();
-            orgs.sdk().create_organization().send().await.unwrap();
-            if trusted {
-                orgs.enable_stacksets_trusted_access().await.unwrap();
-            }
-            let root = orgs.root().await.unwrap().id;
-            let ou = |parent: String, name: &'static str| {
-                let orgs = orgs.clone();
-                async move {
-                    let out = orgs
-                        .sdk()
-                        .create_organizational_unit()
-                        .parent_id(parent)
-                        .name(name)
-                        .send()
-                        .await
-                        .unwrap();
-                    out.organizational_unit.unwrap().id.unwrap()
-                }
-            };
-            let prod = ou(root.clone(), "prod").await;
-            let eu = ou(prod.clone(), "prod-eu").await;
-            let dev = ou(root.clone(), "dev").await;
-            let mut members = Vec::new();
-            let parents = [
-                &prod, &prod, &prod, &prod, &eu, &eu, &dev, &dev, &dev, &dev, &dev, &root,
-            ];
-            for (n, parent) in parents.into_iter().enumerate() {
-                let out = orgs
-                    .sdk()
-                    .create_account()
-                    .account_name(format!("member-{n}"))
-                    .email(format!("member-{n}@example.test"))
-                    .send()
-                    .await
-                    .unwrap();
-                let id = out.create_account_status.unwrap().account_id.unwrap();
-                if *parent != root {
-                    orgs.sdk()
-                        .move_account()
-                        .account_id(&id)
-                        .source_parent_id(&root)
-                        .destination_parent_id(parent)
-                        .send()
-                        .await
-                        .unwrap();
-                }
-                members.push(id);
-            }
-            let management = orgs
-                .describe_organization()
-                .await
-                .unwrap()
-                .management_account_id;
-            (orgs, aws.stacksets(), management, sorted(members))
-        });
-        Org {
-            rt,
-            orgs,
-            cfn,
-            config,
-            management,
-            members,
-        }
-    }
-
-    /// Accounts with a stack instance, sorted.
-    fn instance_accounts(&self) -> Vec<String> {
-        self.rt.block_on(async {
-            let list = self
-                .cfn
-                .list_stack_instances(STACK_SET, CallAs::ManagementAccount)
-                .await
-                .unwrap();
-            sorted(list.into_iter().map(|i| i.account).collect())
-        })
-    }
-
-    fn stack_set_exists(&self) -> bool {
-        self.rt.block_on(async {
-            self.cfn
-                .describe_stack_set(STACK_SET, CallAs::ManagementAccount)
-                .await
-                .unwrap()
-                .is_some()
-        })
-    }
-
-    fn trusted(&self) -> bool {
-        self.rt
-            .block_on(self.orgs.require_stacksets_trusted_access())
-            .is_ok()
-    }
-
-    /// IAM in a member account, through the role Organizations creates in every account.
-    fn member_iam(&self, account: &str) -> IamClient {
-        let mut config = self.config.clone();
-        config.assume_role = Some(AssumeRole {
-            role_arn: format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"),
-            ..Default::default()
-        });
-        self.rt
-            .block_on(async { AwsClients::new(&config).await.unwrap().iam() })
-    }
-
-    fn member_has_role(&self, account: &str, role: &str) -> bool {
-        let iam = self.member_iam(account);
-        self.rt.block_on(iam.get_role_opt(role)).unwrap().is_some()
-    }
+        trusted_access: trusted,
+    };
+    Organization::seed(emu, &spec)
 }
 
 fn org_config(block: &str) -> String {
@@ -207,16 +76,16 @@ fn without(all: &[String], out: &[&String]) -> Vec<String> {
 fn acc_oidc_trust_organization_lifecycle() {
     skip_unless_acc!();
     let emu = Emulators::start();
-    let org = Org::seed(&emu, true);
-    let m = &org.members;
+    let org = seed(&emu, true);
+    let m = &org.sorted_members();
     let ws = workspace(&emu, &org_config(&excluding(&[&m[0]])));
     ws.apply();
     ws.plan_expect_empty();
 
     // Every member but the excluded one; never the management account (it has the stack).
     let expected = without(m, &[&m[0]]);
-    assert_eq!(org.instance_accounts(), expected);
-    assert!(!org.instance_accounts().contains(&org.management));
+    assert_eq!(org.instance_accounts(STACK_SET), expected);
+    assert!(!org.instance_accounts(STACK_SET).contains(&org.management));
     assert_eq!(state_members(&ws), expected);
     assert_eq!(emu.moto().cloudformation_stack_names(), [STACK]);
     let role = first_role(&ws);
@@ -234,7 +103,7 @@ fn acc_oidc_trust_organization_lifecycle() {
     ws.write_config(&org_config(&excluding(&[&m[1]])));
     ws.apply();
     ws.plan_expect_empty();
-    assert_eq!(org.instance_accounts(), without(m, &[&m[1]]));
+    assert_eq!(org.instance_accounts(STACK_SET), without(m, &[&m[1]]));
     assert!(org.member_has_role(&m[0], &role));
     assert!(
         !org.member_has_role(&m[1], &role),
@@ -247,57 +116,25 @@ fn acc_oidc_trust_organization_lifecycle() {
 
     // A role of that name already in m[1]: its stack fails; the apply names the account, the
     // others stay in state, and once the role is gone the next apply deploys it alone.
-    let iam = org.member_iam(&m[1]);
-    org.rt.block_on(async {
-        iam.sdk()
-            .create_role()
-            .role_name(&role)
-            .assume_role_policy_document(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-            )
-            .send()
-            .await
-            .unwrap();
-    });
+    org.put_member_role(&m[1], &role);
     ws.write_config(&org_config(""));
     ws.apply_expect_error(&format!("account {} in us-east-1: FAILED", m[1]));
     assert_eq!(state_members(&ws), without(m, &[&m[1]]));
-    org.rt.block_on(async {
-        iam.sdk()
-            .delete_role()
-            .role_name(&role)
-            .send()
-            .await
-            .unwrap();
-    });
+    org.delete_member_role(&m[1], &role);
     ws.apply();
     ws.plan_expect_empty();
-    assert_eq!(org.instance_accounts(), *m);
+    assert_eq!(org.instance_accounts(STACK_SET), *m);
     assert_eq!(state_members(&ws), *m);
     assert!(org.member_has_role(&m[1], &role));
 
     ws.destroy();
-    assert!(!org.stack_set_exists());
-    assert!(org.instance_accounts_after_destroy().is_empty());
+    assert!(!org.stack_set_exists(STACK_SET));
+    assert!(org.instance_accounts_or_none(STACK_SET).is_empty());
     assert!(emu.moto().cloudformation_stack_names().is_empty());
     assert!(emu.moto().iam_role_names().is_empty());
     assert!(!org.member_has_role(&m[2], &role));
     let secrets = emu.secrets();
     ws.assert_no_secrets(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
-}
-
-impl Org {
-    /// After destroy the StackSet is gone, so its instances are listed through a fresh name
-    /// lookup that answers empty rather than failing.
-    fn instance_accounts_after_destroy(&self) -> Vec<String> {
-        self.rt.block_on(async {
-            self.cfn
-                .list_stack_instances(STACK_SET, CallAs::ManagementAccount)
-                .await
-                .map(|l| l.into_iter().map(|i| i.account).collect())
-                .unwrap_or_default()
-        })
-    }
 }
 
 /// The organization example, as documented, with the opt-in trusted-access fix left out or in.
@@ -315,11 +152,12 @@ fn example(opt_in: bool) -> String {
 fn acc_oidc_trust_organization_trusted_access() {
     skip_unless_acc!();
     let emu = Emulators::start();
-    let org = Org::seed(&emu, false);
+    let org = seed(&emu, false);
+    let members = org.sorted_members();
     let ws = workspace(&emu, &example(false));
     ws.set_env(
         "TF_VAR_excluded_account_ids",
-        &format!("[\"{}\"]", org.members[3]),
+        &format!("[\"{}\"]", members[3]),
     );
     ws.apply_expect_error(
         "You must enable organizations access to operate a service managed stack set.*\
@@ -329,7 +167,7 @@ fn acc_oidc_trust_organization_trusted_access() {
     // Nothing was created: no stack, no StackSet, no role, no provider.
     let moto = emu.moto();
     assert!(moto.cloudformation_stack_names().is_empty());
-    assert!(!org.stack_set_exists());
+    assert!(!org.stack_set_exists(STACK_SET));
     assert!(moto.iam_role_names().is_empty());
     assert!(moto.iam_oidc_provider_arns().is_empty());
     assert_eq!(moto.call_count("cloudformation", "CreateStack"), 0);
@@ -365,8 +203,8 @@ fn acc_oidc_trust_organization_trusted_access() {
     ws.apply();
     ws.plan_expect_empty();
     assert!(org.trusted());
-    let expected = without(&org.members, &[&org.members[3]]);
-    assert_eq!(org.instance_accounts(), expected);
+    let expected = without(&members, &[&members[3]]);
+    assert_eq!(org.instance_accounts(STACK_SET), expected);
     let outputs = ws.output_json();
     let listed: Vec<String> = outputs["member_account_ids"]["value"]
         .as_array()
@@ -376,45 +214,43 @@ fn acc_oidc_trust_organization_trusted_access() {
         .collect();
     assert_eq!(listed, expected);
     ws.destroy();
-    assert!(!org.stack_set_exists());
+    assert!(!org.stack_set_exists(STACK_SET));
     assert!(moto.cloudformation_stack_names().is_empty());
 }
 
-impl Org {
-    /// The accounts each `UPDATE` operation of the StackSet reached, oldest first.
-    fn update_operation_accounts(&self) -> Vec<Vec<String>> {
-        self.rt.block_on(async {
-            let out = self
+/// The accounts each `UPDATE` operation of the StackSet reached, oldest first.
+fn update_operation_accounts(org: &Organization) -> Vec<Vec<String>> {
+    org.rt.block_on(async {
+        let out = org
+            .cfn
+            .sdk()
+            .list_stack_set_operations()
+            .stack_set_name(STACK_SET)
+            .send()
+            .await
+            .unwrap();
+        let mut ops: Vec<_> = out
+            .summaries
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| o.action.as_ref().map(|a| a.as_str()) == Some("UPDATE"))
+            .collect();
+        ops.sort_by_key(|o| o.creation_timestamp);
+        let mut reached = Vec::new();
+        for op in ops {
+            let results = org
                 .cfn
-                .sdk()
-                .list_stack_set_operations()
-                .stack_set_name(STACK_SET)
-                .send()
+                .list_stack_set_operation_results(
+                    STACK_SET,
+                    op.operation_id.as_deref().unwrap(),
+                    CallAs::ManagementAccount,
+                )
                 .await
                 .unwrap();
-            let mut ops: Vec<_> = out
-                .summaries
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|o| o.action.as_ref().map(|a| a.as_str()) == Some("UPDATE"))
-                .collect();
-            ops.sort_by_key(|o| o.creation_timestamp);
-            let mut reached = Vec::new();
-            for op in ops {
-                let results = self
-                    .cfn
-                    .list_stack_set_operation_results(
-                        STACK_SET,
-                        op.operation_id.as_deref().unwrap(),
-                        CallAs::ManagementAccount,
-                    )
-                    .await
-                    .unwrap();
-                reached.push(sorted(results.into_iter().map(|r| r.account).collect()));
-            }
-            reached
-        })
-    }
+            reached.push(sorted(results.into_iter().map(|r| r.account).collect()));
+        }
+        reached
+    })
 }
 
 /// A create that fails in one member account leaves the trust tainted, with the accounts that
@@ -425,8 +261,8 @@ impl Org {
 fn acc_oidc_trust_organization_failed_create_untaint() {
     skip_unless_acc!();
     let emu = Emulators::start();
-    let org = Org::seed(&emu, true);
-    let m = &org.members;
+    let org = seed(&emu, true);
+    let m = &org.sorted_members();
     let ws = workspace(&emu, &org_config(""));
     let out = ws.run(&[
         "apply",
@@ -439,18 +275,7 @@ fn acc_oidc_trust_organization_failed_create_untaint() {
     let role = common::trust::planned_role_names(&ws)[0].clone();
 
     // A role of that name already in m[2]: its member stack fails.
-    let iam = org.member_iam(&m[2]);
-    org.rt.block_on(async {
-        iam.sdk()
-            .create_role()
-            .role_name(&role)
-            .assume_role_policy_document(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-            )
-            .send()
-            .await
-            .unwrap();
-    });
+    org.put_member_role(&m[2], &role);
     ws.apply_expect_error(&format!("account {} in us-east-1: FAILED", m[2]));
     let state = ws.state_json();
     let trust = state["values"]["root_module"]["resources"]
@@ -463,14 +288,7 @@ fn acc_oidc_trust_organization_failed_create_untaint() {
     assert_eq!(state_members(&ws), without(m, &[&m[2]]));
     assert_eq!(trust["values"]["organization"]["in_sync"], false, "{trust}");
 
-    org.rt.block_on(async {
-        iam.sdk()
-            .delete_role()
-            .role_name(&role)
-            .send()
-            .await
-            .unwrap();
-    });
+    org.delete_member_role(&m[2], &role);
     let out = ws.run(&["untaint", "-no-color", TRUST]);
     assert!(out.success(), "{out}");
     emu.moto().reset_calls();
@@ -492,13 +310,13 @@ fn acc_oidc_trust_organization_failed_create_untaint() {
         0,
         "no walk"
     );
-    assert_eq!(org.update_operation_accounts(), [vec![m[2].clone()]]);
-    assert_eq!(org.instance_accounts(), *m);
+    assert_eq!(update_operation_accounts(&org), [vec![m[2].clone()]]);
+    assert_eq!(org.instance_accounts(STACK_SET), *m);
     assert_eq!(state_members(&ws), *m);
     assert!(org.member_has_role(&m[2], &role));
     ws.plan_expect_empty();
 
     ws.destroy();
-    assert!(!org.stack_set_exists());
+    assert!(!org.stack_set_exists(STACK_SET));
     assert!(emu.moto().cloudformation_stack_names().is_empty());
 }

@@ -9,11 +9,10 @@ use crate::common;
 
 use std::time::Instant;
 
+use crate::common::organization::{create_account_in, create_ou};
 use acceptance_tests::{Emulators, Install, Moto, TerraformWorkspace, skip_unless_acc};
 use serde_json::Value;
-use terraform_provider_multicloud::aws::{
-    AwsClients, AwsConfig, AwsEndpoints, OrganizationsClient,
-};
+use terraform_provider_multicloud::aws::{AwsClients, AwsConfig, AwsEndpoints};
 use terraform_provider_multicloud::secret::Secret;
 
 /// Organizations larger than this are seeded through the moto extension in one request.
@@ -69,41 +68,11 @@ fn organization(moto: &Moto, rt: &tokio::runtime::Runtime, accounts: usize) -> S
     rt.block_on(async {
         let root = &parents[0];
         for n in 0..accounts {
-            let out = orgs
-                .sdk()
-                .create_account()
-                .account_name(format!("member-{n}"))
-                .email(format!("member-{n}@example.test"))
-                .send()
-                .await
-                .unwrap();
-            let id = out.create_account_status.unwrap().account_id.unwrap();
             let parent = &parents[n % parents.len()];
-            if parent != root {
-                orgs.sdk()
-                    .move_account()
-                    .account_id(id)
-                    .source_parent_id(root)
-                    .destination_parent_id(parent)
-                    .send()
-                    .await
-                    .unwrap();
-            }
+            create_account_in(&orgs, root, parent, &format!("member-{n}")).await;
         }
     });
     parents[1].clone()
-}
-
-async fn create_ou(orgs: &OrganizationsClient, parent: &str, name: &str) -> String {
-    let out = orgs
-        .sdk()
-        .create_organizational_unit()
-        .parent_id(parent)
-        .name(name)
-        .send()
-        .await
-        .unwrap();
-    out.organizational_unit.unwrap().id.unwrap()
 }
 
 fn enable_trusted_access(moto_url: &str, rt: &tokio::runtime::Runtime) {

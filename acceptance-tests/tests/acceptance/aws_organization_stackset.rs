@@ -10,7 +10,9 @@
 
 use std::time::{Duration, Instant};
 
-use acceptance_tests::{Moto, Paths, skip_unless_acc};
+use crate::common::moto_alone::start_with_runtime as start;
+use crate::common::organization::{create_account_in, create_ou};
+use acceptance_tests::{Moto, skip_unless_acc};
 use terraform_provider_multicloud::aws::cloudformation::{
     CloudFormationClient, OperationPreferences, StackSetSpec, StackSetTargets, StackWait,
 };
@@ -24,13 +26,6 @@ use terraform_provider_multicloud::secret::Secret;
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 const REGION: &str = "us-east-1";
 const STACK_SET: &str = "MDCOnboardingStackSet";
-
-fn start() -> (Moto, tempfile::TempDir, tokio::runtime::Runtime) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let moto = Moto::start(&Paths::from_env(), dir.path());
-    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-    (moto, dir, rt)
-}
 
 async fn clients(moto_url: &str) -> (OrganizationsClient, CloudFormationClient) {
     let config = AwsConfig {
@@ -52,40 +47,9 @@ async fn clients(moto_url: &str) -> (OrganizationsClient, CloudFormationClient) 
     (aws.organizations(), aws.stacksets().with_wait(wait))
 }
 
-async fn create_ou(orgs: &OrganizationsClient, parent: &str, name: &str) -> String {
-    let out = orgs
-        .sdk()
-        .create_organizational_unit()
-        .parent_id(parent)
-        .name(name)
-        .send()
-        .await
-        .unwrap();
-    out.organizational_unit.unwrap().id.unwrap()
-}
-
-/// Creates an account and moves it from the root to `parent`; returns its id.
+/// Creates `member-<n>` and moves it from the root to `parent`; returns its id.
 async fn create_account(orgs: &OrganizationsClient, root: &str, parent: &str, n: usize) -> String {
-    let out = orgs
-        .sdk()
-        .create_account()
-        .account_name(format!("member-{n}"))
-        .email(format!("member-{n}@example.test"))
-        .send()
-        .await
-        .unwrap();
-    let id = out.create_account_status.unwrap().account_id.unwrap();
-    if parent != root {
-        orgs.sdk()
-            .move_account()
-            .account_id(&id)
-            .source_parent_id(root)
-            .destination_parent_id(parent)
-            .send()
-            .await
-            .unwrap();
-    }
-    id
+    create_account_in(orgs, root, parent, &format!("member-{n}")).await
 }
 
 fn stack_set_template() -> String {

@@ -27,6 +27,7 @@ mod examples;
 mod fault_matrix;
 mod moto_extension;
 mod moto_extension_autodeploy;
+mod moto_start;
 mod multicloud_connector;
 mod multicloud_connector_inventory;
 mod multicloud_connector_organization;

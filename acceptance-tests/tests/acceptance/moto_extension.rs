@@ -1,13 +1,10 @@
 //! The project's moto extension closes the gaps issue 4 lists: each test shows one gap
 //! closed against a live moto started through the launcher.
 
-use acceptance_tests::{Moto, Paths, skip_unless_acc};
-use serde_json::json;
+use crate::common::moto_alone::{organizations_call as organizations, start};
 
-fn start() -> (Moto, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    (Moto::start(&Paths::from_env(), dir.path()), dir)
-}
+use acceptance_tests::{Moto, skip_unless_acc};
+use serde_json::json;
 
 fn create_provider(moto: &Moto, url: &str, client_id: &str) -> String {
     let xml = moto.query(
@@ -463,26 +460,6 @@ fn acc_moto_ext_self_check_passes() {
         &[("PolicyArn", "arn:aws:iam::aws:policy/SecurityAudit")],
     );
     assert_eq!(status, 200, "{body}");
-}
-
-/// Organizations through its JSON protocol: `(status, body)` of `action` with `body`.
-fn organizations(moto: &Moto, action: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-    let resp = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("http client")
-        .post(format!("{}/", moto.url()))
-        .header("X-Amz-Target", format!("AWSOrganizationsV20161128.{action}"))
-        .header("Content-Type", "application/x-amz-json-1.1")
-        .header(
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=AKIATEST/20260101/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature=0",
-        )
-        .body(body.to_string())
-        .send()
-        .expect("organizations call");
-    let status = resp.status().as_u16();
-    (status, resp.json().unwrap_or(serde_json::Value::Null))
 }
 
 #[test]

@@ -3,47 +3,19 @@
 //! from the target OUs, with a DIFFERENCE exclusion, retention on removal, and a StackSet
 //! without auto-deployment left alone. moto on its own does none of this.
 
-use acceptance_tests::{Moto, Paths, skip_unless_acc};
+use crate::common::moto_alone::{organizations_call, start, xml_values};
+
+use acceptance_tests::{Moto, skip_unless_acc};
 use serde_json::{Value, json};
 
 const ROLE: &str = "AutoDeployedRole";
 const REGION: &str = "us-east-1";
 
-fn start() -> (Moto, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    (Moto::start(&Paths::from_env(), dir.path()), dir)
-}
-
 /// Organizations through its JSON protocol; panics unless moto answers 200.
 fn organizations(moto: &Moto, action: &str, body: Value) -> Value {
-    let resp = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("http client")
-        .post(format!("{}/", moto.url()))
-        .header("X-Amz-Target", format!("AWSOrganizationsV20161128.{action}"))
-        .header("Content-Type", "application/x-amz-json-1.1")
-        .header(
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=AKIATEST/20260101/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature=0",
-        )
-        .body(body.to_string())
-        .send()
-        .expect("organizations call");
-    let status = resp.status().as_u16();
-    let text = resp.text().unwrap_or_default();
-    assert_eq!(status, 200, "organizations {action}: {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-/// The text of every `<tag>` element, in order.
-fn xml_values(xml: &str, tag: &str) -> Vec<String> {
-    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
-    xml.split(&open)
-        .skip(1)
-        .filter_map(|rest| rest.split(&close).next())
-        .map(str::to_owned)
-        .collect()
+    let (status, answer) = organizations_call(moto, action, body);
+    assert_eq!(status, 200, "organizations {action}: {answer}");
+    answer
 }
 
 struct Org<'a> {

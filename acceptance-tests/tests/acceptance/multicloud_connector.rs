@@ -4,23 +4,15 @@
 
 use crate::common;
 
-use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
+use acceptance_tests::{Install, TerraformWorkspace, skip_unless_acc};
 use common::arm_api::ArmApi;
+use common::connector::{API, RESOURCE_GROUP, hybrid_resources, start};
 use serde_json::Value;
 
 const ADDRESS: &str = "multicloud_connector.prod";
-const RESOURCE_GROUP: &str = "rg-arc";
-const API: &str = "2024-12-01";
 
 fn example() -> String {
     common::example("resources/multicloud_connector/resource.tf")
-}
-
-fn start() -> (Emulators, ArmApi) {
-    let emulators = Emulators::start();
-    let arm = ArmApi::new(&emulators);
-    arm.resource_group(RESOURCE_GROUP, "eastus");
-    (emulators, arm)
 }
 
 fn connector_id(arm: &ArmApi) -> String {
@@ -64,18 +56,6 @@ fn actions(ws: &TerraformWorkspace) -> Vec<Value> {
         .iter()
         .filter(|c| c["address"] == ADDRESS)
         .map(|c| c["change"]["actions"].clone())
-        .collect()
-}
-
-fn hybrid_resources(emulators: &Emulators) -> Vec<String> {
-    emulators
-        .arm_resources()
-        .iter()
-        .filter_map(|r| r["id"].as_str().map(str::to_owned))
-        .filter(|id| {
-            id.to_ascii_lowercase()
-                .contains("microsoft.hybridconnectivity")
-        })
         .collect()
 }
 

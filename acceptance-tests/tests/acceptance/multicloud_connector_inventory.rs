@@ -7,21 +7,13 @@ use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
 use common::arm_api::ArmApi;
+use common::connector::{API, hybrid_resources, start};
 use serde_json::Value;
 
-const RESOURCE_GROUP: &str = "rg-arc";
 const DATA: &str = "data.multicloud_connector_inventory.prod";
-const API: &str = "2024-12-01";
 
 fn example() -> String {
     common::example("data-sources/multicloud_connector_inventory/data-source.tf")
-}
-
-fn start() -> (Emulators, ArmApi) {
-    let emulators = Emulators::start();
-    let arm = ArmApi::new(&emulators);
-    arm.resource_group(RESOURCE_GROUP, "eastus");
-    (emulators, arm)
 }
 
 fn workspace(emulators: &Emulators, hcl: &str) -> TerraformWorkspace {
@@ -64,18 +56,6 @@ fn counts(ws: &TerraformWorkspace) -> Vec<(String, i64)> {
                 ),
                 r["count"].as_i64().unwrap_or_default(),
             )
-        })
-        .collect()
-}
-
-fn hybrid_resources(emulators: &Emulators) -> Vec<String> {
-    emulators
-        .arm_resources()
-        .iter()
-        .filter_map(|r| r["id"].as_str().map(str::to_owned))
-        .filter(|id| {
-            id.to_ascii_lowercase()
-                .contains("microsoft.hybridconnectivity")
         })
         .collect()
 }

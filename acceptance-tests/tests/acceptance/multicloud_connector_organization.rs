@@ -11,148 +11,37 @@
 use crate::common;
 
 use acceptance_tests::{Emulators, Install, TerraformWorkspace, skip_unless_acc};
-use common::arm_api::ArmApi;
+use common::connector::{self, API};
+use common::organization::{Members, OrgSpec, Organization, ROOT};
 use serde_json::Value;
-use terraform_provider_multicloud::aws::cloudformation::{CallAs, CloudFormationClient};
-use terraform_provider_multicloud::aws::{AssumeRole, AwsClients, AwsConfig, AwsEndpoints};
-use terraform_provider_multicloud::secret::Secret;
 
 const STACK_SET: &str = "AzureArcMultiCloudStackset";
 const STACK: &str = "AzureArcMultiCloud";
 const INVENTORY_ROLE: &str = "AzureArcMultiCloudInventory";
 const CONNECTOR: &str = "multicloud_connector.org";
 const TRUST: &str = "multicloud_aws_oidc_trust.org";
-const API: &str = "2024-12-01";
-
-fn aws_config(emu: &Emulators) -> AwsConfig {
-    let url = emu.moto_url().to_owned();
-    AwsConfig {
-        region: Some("us-east-1".into()),
-        access_key: Some(emu.aws_access_key_id().into()),
-        secret_key: Some(Secret::new(emu.aws_secret_access_key())),
-        endpoints: AwsEndpoints {
-            iam: Some(url.clone()),
-            sts: Some(url.clone()),
-            cloudformation: Some(url.clone()),
-            organizations: Some(url),
-            ..Default::default()
-        },
-        ..Default::default()
-    }
-}
 
 /// An organization in moto: root > prod (2 accounts), root > dev (1), one account at the root.
-struct Org {
-    rt: tokio::runtime::Runtime,
-    cfn: CloudFormationClient,
-    config: AwsConfig,
-    management: String,
-    /// Member accounts, sorted.
-    members: Vec<String>,
+fn seed(emu: &Emulators) -> Organization {
+    let spec = OrgSpec {
+        ous: &[("prod", ROOT), ("dev", ROOT)],
+        members: Members::Created {
+            prefix: "arc-member",
+            parents: &["prod", "prod", "dev", ROOT],
+        },
+        trusted_access: false,
+    };
+    Organization::seed(emu, &spec)
 }
 
-impl Org {
-    fn seed(emu: &Emulators) -> Org {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let config = aws_config(emu);
-        let (cfn, management, members) = rt.block_on(async {
-            let aws = AwsClients::new(&config).await.unwrap();
-            let orgs = aws.organizations();
-            orgs.sdk().create_organization().send().await.unwrap();
-            let root = orgs.root().await.unwrap().id;
-            let mut parents = Vec::new();
-            for name in ["prod", "dev"] {
-                let out = orgs
-                    .sdk()
-                    .create_organizational_unit()
-                    .parent_id(&root)
-                    .name(name)
-                    .send()
-                    .await
-                    .unwrap();
-                parents.push(out.organizational_unit.unwrap().id.unwrap());
-            }
-            let placement = [&parents[0], &parents[0], &parents[1], &root];
-            let mut members = Vec::new();
-            for (n, parent) in placement.into_iter().enumerate() {
-                let out = orgs
-                    .sdk()
-                    .create_account()
-                    .account_name(format!("arc-member-{n}"))
-                    .email(format!("arc-member-{n}@example.test"))
-                    .send()
-                    .await
-                    .unwrap();
-                let id = out.create_account_status.unwrap().account_id.unwrap();
-                if *parent != root {
-                    orgs.sdk()
-                        .move_account()
-                        .account_id(&id)
-                        .source_parent_id(&root)
-                        .destination_parent_id(parent)
-                        .send()
-                        .await
-                        .unwrap();
-                }
-                members.push(id);
-            }
-            members.sort();
-            let management = orgs
-                .describe_organization()
-                .await
-                .unwrap()
-                .management_account_id;
-            (aws.stacksets(), management, members)
-        });
-        Org {
-            rt,
-            cfn,
-            config,
-            management,
-            members,
-        }
-    }
-
-    fn stack_set_exists(&self) -> bool {
-        self.rt
-            .block_on(
-                self.cfn
-                    .describe_stack_set(STACK_SET, CallAs::ManagementAccount),
-            )
-            .unwrap()
-            .is_some()
-    }
-
-    /// Accounts with a stack instance, sorted; empty once the StackSet is gone.
-    fn instance_accounts(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .rt
-            .block_on(
-                self.cfn
-                    .list_stack_instances(STACK_SET, CallAs::ManagementAccount),
-            )
-            .map(|l| l.into_iter().map(|i| i.account).collect())
-            .unwrap_or_default();
-        out.sort();
-        out
-    }
-
-    /// The trust policy of `role` in a member account (through the role Organizations creates
-    /// in every account), parsed; `None` when the role does not exist.
-    fn member_trust(&self, account: &str, role: &str) -> Option<Value> {
-        let mut config = self.config.clone();
-        config.assume_role = Some(AssumeRole {
-            role_arn: format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"),
-            ..Default::default()
-        });
-        self.rt.block_on(async {
-            let iam = AwsClients::new(&config).await.unwrap().iam();
-            iam.get_role_opt(role)
-                .await
-                .unwrap()
-                .map(|r| serde_json::from_str(&r.trust_policy).unwrap())
-        })
-    }
+/// The trust policy of `role` in a member account (through the role Organizations creates
+/// in every account), parsed; `None` when the role does not exist.
+fn member_trust(org: &Organization, account: &str, role: &str) -> Option<Value> {
+    let iam = org.member_iam(account);
+    org.rt
+        .block_on(iam.get_role_opt(role))
+        .unwrap()
+        .map(|r| serde_json::from_str(&r.trust_policy).unwrap())
 }
 
 /// Whether `trust` admits web identity tokens of the tenant's issuer through the provider in
@@ -180,11 +69,9 @@ fn hcl() -> String {
 #[test]
 fn acc_multicloud_connector_organization_stackset() {
     skip_unless_acc!();
-    let emu = Emulators::start();
-    let arm = ArmApi::new(&emu);
-    arm.resource_group("rg-arc", "eastus");
-    let org = Org::seed(&emu);
-    let m = &org.members;
+    let (emu, arm) = connector::start();
+    let org = seed(&emu);
+    let m = &org.sorted_members();
     let excluded = &m[0];
     let ws = TerraformWorkspace::new(&emu, &hcl(), Install::DevOverrides);
     ws.set_env("TF_VAR_tenant_id", emu.tenant_id());
@@ -213,10 +100,13 @@ fn acc_multicloud_connector_organization_stackset() {
 
     // AWS: the StackSet reaches every member but the excluded one, never the management
     // account, which has the stack.
-    assert!(org.stack_set_exists());
+    assert!(org.stack_set_exists(STACK_SET));
     let expected: Vec<String> = m[1..].to_vec();
-    assert_eq!(org.instance_accounts(), expected);
-    assert!(!org.instance_accounts().contains(&org.management));
+    assert_eq!(org.instance_accounts_or_none(STACK_SET), expected);
+    assert!(
+        !org.instance_accounts_or_none(STACK_SET)
+            .contains(&org.management)
+    );
     assert_eq!(emu.moto().cloudformation_stack_names(), [STACK]);
     let management_roles = emu.moto().iam_role_names();
     assert!(
@@ -234,8 +124,7 @@ fn acc_multicloud_connector_organization_stackset() {
             .unwrap()
             .to_owned();
     for account in &expected {
-        let trust = org
-            .member_trust(account, INVENTORY_ROLE)
+        let trust = member_trust(&org, account, INVENTORY_ROLE)
             .unwrap_or_else(|| panic!("{account} has no {INVENTORY_ROLE}"));
         assert!(
             trusts_connector(&trust, account, emu.tenant_id(), &audience, &identifier),
@@ -243,7 +132,7 @@ fn acc_multicloud_connector_organization_stackset() {
         );
     }
     assert!(
-        org.member_trust(excluded, INVENTORY_ROLE).is_none(),
+        member_trust(&org, excluded, INVENTORY_ROLE).is_none(),
         "the excluded account has no roles"
     );
 
@@ -253,12 +142,12 @@ fn acc_multicloud_connector_organization_stackset() {
     assert_eq!(result["status"], "Succeeded", "{result}");
 
     ws.destroy();
-    assert!(!org.stack_set_exists());
-    assert!(org.instance_accounts().is_empty());
+    assert!(!org.stack_set_exists(STACK_SET));
+    assert!(org.instance_accounts_or_none(STACK_SET).is_empty());
     assert!(emu.moto().cloudformation_stack_names().is_empty());
     assert!(emu.moto().iam_role_names().is_empty());
     assert!(emu.moto().iam_oidc_provider_arns().is_empty());
-    assert!(org.member_trust(&m[1], INVENTORY_ROLE).is_none());
+    assert!(member_trust(&org, &m[1], INVENTORY_ROLE).is_none());
     let left: Vec<String> = emu
         .arm_resources()
         .iter()

@@ -18,12 +18,10 @@ use std::collections::BTreeSet;
 
 use acceptance_tests::{Emulators, TerraformWorkspace, skip_unless_acc};
 use common::arm_api::ArmApi;
+use common::moto_alone::xml_values;
+use common::organization::{Members, OrgSpec, Organization, ROOT};
 use common::trust::{MICROSOFT_ISSUER, TRUST};
 use serde_json::{Value, json};
-use terraform_provider_multicloud::aws::{
-    AwsClients, AwsConfig, AwsEndpoints, OrganizationsClient,
-};
-use terraform_provider_multicloud::secret::Secret;
 
 const STACK_SET: &str = "MDCOnboardingStackSet";
 const STACK: &str = "defender-trust";
@@ -85,120 +83,24 @@ data "multicloud_security_connector_members" "org" {
 }
 "#;
 
-/// The organization in moto, through the provider's own Organizations client.
-struct Org {
-    rt: tokio::runtime::Runtime,
-    orgs: OrganizationsClient,
-    root: String,
-    prod: String,
-    eu: String,
-    dev: String,
-    sandbox: String,
-    /// Member accounts in creation order; account `i` is in `[prod, eu, dev, dev-team][i % 4]`.
-    members: Vec<String>,
-}
-
-impl Org {
-    fn create(emu: &Emulators) -> Org {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let url = emu.moto_url().to_owned();
-        let config = AwsConfig {
-            region: Some("us-east-1".into()),
-            access_key: Some(emu.aws_access_key_id().into()),
-            secret_key: Some(Secret::new(emu.aws_secret_access_key())),
-            endpoints: AwsEndpoints {
-                sts: Some(url.clone()),
-                organizations: Some(url),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let orgs = rt.block_on(async {
-            let orgs = AwsClients::new(&config).await.unwrap().organizations();
-            orgs.sdk().create_organization().send().await.unwrap();
-            orgs.enable_stacksets_trusted_access().await.unwrap();
-            orgs
-        });
-        let root = rt.block_on(orgs.root()).unwrap().id;
-        let mut org = Org {
-            rt,
-            orgs,
-            root: root.clone(),
-            prod: String::new(),
-            eu: String::new(),
-            dev: String::new(),
-            sandbox: String::new(),
-            members: Vec::new(),
-        };
-        org.prod = org.ou(&root, "prod");
-        org.eu = org.ou(&org.prod.clone(), "prod-eu");
-        org.dev = org.ou(&root, "dev");
-        let team = org.ou(&org.dev.clone(), "dev-team");
-        org.sandbox = org.ou(&root, "sandbox");
-        let parents = [
-            org.prod.as_str(),
-            org.eu.as_str(),
-            org.dev.as_str(),
-            team.as_str(),
-        ];
-        org.members = emu.moto().seed_accounts(MEMBER_COUNT, &parents).ids();
-        org
-    }
-
-    fn ou(&self, parent: &str, name: &str) -> String {
-        let out = self
-            .rt
-            .block_on(
-                self.orgs
-                    .sdk()
-                    .create_organizational_unit()
-                    .parent_id(parent)
-                    .name(name)
-                    .send(),
-            )
-            .unwrap();
-        out.organizational_unit.unwrap().id.unwrap()
-    }
-
-    /// CreateAccount: AWS puts the new account at the root.
-    fn create_account(&self, name: &str) -> String {
-        let out = self
-            .rt
-            .block_on(
-                self.orgs
-                    .sdk()
-                    .create_account()
-                    .account_name(name)
-                    .email(format!("{name}@example.test"))
-                    .send(),
-            )
-            .unwrap();
-        out.create_account_status.unwrap().account_id.unwrap()
-    }
-
-    fn move_account(&self, account: &str, from: &str, to: &str) {
-        self.rt
-            .block_on(
-                self.orgs
-                    .sdk()
-                    .move_account()
-                    .account_id(account)
-                    .source_parent_id(from)
-                    .destination_parent_id(to)
-                    .send(),
-            )
-            .unwrap();
-    }
-}
-
-/// The text of every `<tag>` element.
-fn xml_values(xml: &str, tag: &str) -> Vec<String> {
-    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
-    xml.split(&open)
-        .skip(1)
-        .filter_map(|rest| rest.split(&close).next())
-        .map(str::to_owned)
-        .collect()
+/// The organization in moto: root > prod > prod-eu, root > dev > dev-team, root > sandbox;
+/// member account `i` is in `[prod, prod-eu, dev, dev-team][i % 4]`.
+fn seed(emu: &Emulators) -> Organization {
+    let spec = OrgSpec {
+        ous: &[
+            ("prod", ROOT),
+            ("prod-eu", "prod"),
+            ("dev", ROOT),
+            ("dev-team", "dev"),
+            ("sandbox", ROOT),
+        ],
+        members: Members::Seeded {
+            count: MEMBER_COUNT,
+            parents: &["prod", "prod-eu", "dev", "dev-team"],
+        },
+        trusted_access: true,
+    };
+    Organization::seed(emu, &spec)
 }
 
 fn set(items: impl IntoIterator<Item = impl Into<String>>) -> BTreeSet<String> {
@@ -305,7 +207,7 @@ fn acc_organization_onboarding_end_to_end() {
     let started = std::time::Instant::now();
     let emu = Emulators::start();
     ArmApi::new(&emu).resource_group("rg-security", "westeurope");
-    let org = Org::create(&emu);
+    let org = seed(&emu);
     let m = &org.members;
     let moto = emu.moto();
     let management = moto.account_id();
@@ -315,7 +217,7 @@ fn acc_organization_onboarding_end_to_end() {
     ws.set_env("TF_VAR_management_account_id", &management);
     ws.set_env(
         "TF_VAR_target_ou_ids",
-        &serde_json::to_string(&set([org.prod.as_str(), org.dev.as_str()])).unwrap(),
+        &serde_json::to_string(&set([org.ou("prod"), org.ou("dev")])).unwrap(),
     );
     exclude(&ws, &[x1, x2]);
     ws.apply();
@@ -351,7 +253,7 @@ fn acc_organization_onboarding_end_to_end() {
     let joiner = org.create_account("joiner");
     assert!(!instance_accounts(&emu).contains(&joiner));
     assert_member_has_no_roles(&emu, &joiner, &roles);
-    org.move_account(&joiner, &org.root, &org.eu);
+    org.move_account(&joiner, &org.root, org.ou("prod-eu"));
     assert!(instance_accounts(&emu).contains(&joiner));
     assert_member_has_roles(&emu, &joiner, &roles);
     let plan = ws.plan_json();
@@ -428,7 +330,7 @@ fn acc_organization_onboarding_end_to_end() {
     ws.plan_expect_empty();
 
     // The new exclusion holds for auto-deployment: x3 moved to another target OU stays out.
-    org.move_account(x3, &org.prod, &org.dev);
+    org.move_account(x3, org.ou("prod"), org.ou("dev"));
     assert!(!instance_accounts(&emu).contains(x3));
     assert_member_has_no_roles(&emu, x3, &roles);
 

@@ -13,13 +13,12 @@ use std::time::Duration;
 
 use acceptance_tests::{Emulators, skip_unless_acc};
 use common::arm_api::ArmApi;
+use common::organization::{Members, OrgSpec, Organization, ROOT};
 use serde_json::Value;
 use terraform_provider_multicloud::aws::cloudformation::{
     OperationPreferences, StackSetSpec, StackSetTargets, StackWait,
 };
-use terraform_provider_multicloud::aws::{AwsClients, AwsConfig, AwsEndpoints};
 use terraform_provider_multicloud::onboarding::{PlanSet, TemplateKind, cloudformation_template};
-use terraform_provider_multicloud::secret::Secret;
 
 const RESOURCE_GROUP: &str = "rg-security";
 const REGION: &str = "us-east-1";
@@ -70,55 +69,30 @@ data "multicloud_security_connector_members" "org" {
 
 /// An organization with four members in one OU; the StackSet deploys the plan set's roles to
 /// the first two. Returns the member ids in creation order.
-fn organization(emulators: &Emulators, rt: &tokio::runtime::Runtime) -> Vec<String> {
-    let url = emulators.moto_url().to_owned();
-    let tenant = emulators.tenant_id().to_owned();
-    let (orgs, cfn, ou) = rt.block_on(async {
-        let config = AwsConfig {
-            region: Some(REGION.into()),
-            access_key: Some("AKIAMEMBERCONNECTORS".into()),
-            secret_key: Some(Secret::new("member-connectors-secret")),
-            endpoints: AwsEndpoints {
-                sts: Some(url.clone()),
-                cloudformation: Some(url.clone()),
-                organizations: Some(url.clone()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let aws = AwsClients::new(&config).await.unwrap();
-        let orgs = aws.organizations();
-        let wait = StackWait::new(Duration::from_secs(120))
-            .with_delays(Duration::from_millis(20), Duration::from_millis(200));
-        let cfn = aws.stacksets().with_wait(wait);
-        orgs.sdk().create_organization().send().await.unwrap();
-        orgs.enable_stacksets_trusted_access().await.unwrap();
-        let root = orgs.root().await.unwrap().id;
-        let ou = orgs
-            .sdk()
-            .create_organizational_unit()
-            .parent_id(&root)
-            .name("workloads")
-            .send()
-            .await
-            .unwrap()
-            .organizational_unit
-            .unwrap()
-            .id
-            .unwrap();
-        (orgs, cfn, ou)
-    });
-    let members = emulators.moto().seed_accounts(4, &[ou.as_str()]).ids();
-    rt.block_on(async {
+fn organization(emulators: &Emulators) -> Vec<String> {
+    let spec = OrgSpec {
+        ous: &[("workloads", ROOT)],
+        members: Members::Seeded {
+            count: 4,
+            parents: &["workloads"],
+        },
+        trusted_access: true,
+    };
+    let org = Organization::seed(emulators, &spec);
+    let members = org.members.clone();
+    let wait = StackWait::new(Duration::from_secs(120))
+        .with_delays(Duration::from_millis(20), Duration::from_millis(200));
+    let cfn = org.cfn.clone().with_wait(wait);
+    org.rt.block_on(async {
         let template = cloudformation_template(
             &PlanSet::foundational(),
             TemplateKind::StackSet,
-            Some(&tenant),
+            Some(emulators.tenant_id()),
         );
         let spec = StackSetSpec::new(STACK_SET, template);
         cfn.create_stack_set(&spec).await.unwrap();
         let targets = StackSetTargets {
-            organizational_unit_ids: vec![ou],
+            organizational_unit_ids: vec![org.ou("workloads").to_owned()],
             excluded_accounts: members[2..].to_vec(),
             regions: vec![REGION.into()],
         };
@@ -134,7 +108,6 @@ fn organization(emulators: &Emulators, rt: &tokio::runtime::Runtime) -> Vec<Stri
         cfn.wait_for_stack_set_operation(STACK_SET, &op, spec.call_as)
             .await
             .unwrap();
-        drop(orgs);
     });
     members
 }
@@ -153,8 +126,7 @@ fn acc_security_connector_members_data_source() {
     let emulators = Emulators::start();
     let arm = ArmApi::new(&emulators);
     arm.resource_group(RESOURCE_GROUP, "westeurope");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let members = organization(&emulators, &rt);
+    let members = organization(&emulators);
     let (deployed, without_roles, excluded) = (&members[..2], &members[2], &members[3]);
 
     let ws = common::trust::workspace(&emulators, &common::config(BODY));

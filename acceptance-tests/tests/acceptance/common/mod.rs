@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 pub(crate) mod arm_api;
 pub(crate) mod cloud_apps;
+pub(crate) mod connector;
 pub(crate) mod fault_cells;
+pub(crate) mod moto_alone;
+pub(crate) mod organization;
 pub(crate) mod trust;
 
 /// The quickstart's provider block, exactly as users see it in the example.
