@@ -178,7 +178,7 @@ fn acc_oidc_trust_organization_trusted_access() {
     ws.write_config(&example(true));
     ws.set_env(
         "TF_VAR_excluded_account_ids",
-        &format!("[\"{}\", \"{OUTSIDER}\"]", org.members[3]),
+        &format!("[\"{}\", \"{OUTSIDER}\"]", members[3]),
     );
     moto.reset_calls();
     ws.apply_expect_error(&format!(
@@ -196,7 +196,7 @@ fn acc_oidc_trust_organization_trusted_access() {
     assert!(!org.trusted(), "the plan failed, so nothing was turned on");
     ws.set_env(
         "TF_VAR_excluded_account_ids",
-        &format!("[\"{}\"]", org.members[3]),
+        &format!("[\"{}\"]", members[3]),
     );
 
     // The example as documented: the resource enables trusted access and deploys.
