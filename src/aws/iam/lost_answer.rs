@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::oidc::{NewOidcProvider, provider_key};
+use super::oidc::NewOidcProvider;
 use super::{IamClient, policy_documents_equal, role::Role};
 use crate::aws::error::AwsError;
 
@@ -59,22 +59,7 @@ impl IamClient {
         p: &NewOidcProvider,
         started: SystemTime,
     ) -> Option<String> {
-        let key = provider_key(&p.url);
-        let list = self
-            .client
-            .list_open_id_connect_providers()
-            .send()
-            .await
-            .ok()?;
-        let arn = list
-            .open_id_connect_provider_list()
-            .iter()
-            .filter_map(|e| e.arn())
-            .find(|arn| {
-                arn.split_once(":oidc-provider/")
-                    .is_some_and(|(_, k)| k == key)
-            })?
-            .to_owned();
+        let arn = self.oidc_provider_arn_for_url(&p.url).await.ok()??;
         let out = self
             .client
             .get_open_id_connect_provider()

@@ -44,6 +44,18 @@ impl IamClient {
         &self,
         url: &str,
     ) -> Result<Option<OidcProvider>, AwsError> {
+        match self.oidc_provider_arn_for_url(url).await? {
+            Some(arn) => self.get_oidc_provider_opt(&arn).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The ARN of the provider for `url`, if one exists: IAM has no lookup by URL, so the
+    /// account's providers are listed and matched on the URL part of their ARNs.
+    pub(crate) async fn oidc_provider_arn_for_url(
+        &self,
+        url: &str,
+    ) -> Result<Option<String>, AwsError> {
         let list = self
             .client
             .list_open_id_connect_providers()
@@ -51,7 +63,7 @@ impl IamClient {
             .await
             .map_err(self.err("ListOpenIDConnectProviders"))?;
         let key = provider_key(url);
-        let found = list
+        Ok(list
             .open_id_connect_provider_list()
             .iter()
             .filter_map(|e| e.arn())
@@ -59,11 +71,7 @@ impl IamClient {
                 arn.split_once(":oidc-provider/")
                     .is_some_and(|(_, k)| k == key)
             })
-            .map(str::to_owned);
-        match found {
-            Some(arn) => self.get_oidc_provider_opt(&arn).await,
-            None => Ok(None),
-        }
+            .map(str::to_owned))
     }
 
     /// Creates a provider; returns its ARN. `AlreadyExists` when the URL is taken, unless our

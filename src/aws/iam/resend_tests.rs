@@ -3,12 +3,11 @@
 //! creates adopt only the object their own lost attempt made, and a lost `CreateAccessKey`
 //! leaves no key behind whose secret nobody has.
 
+use super::tests::{client, iam_error, xml};
 use super::*;
 use crate::aws::resend::MAX_RESENDS;
-use crate::aws::{AwsClients, AwsConfig, AwsEndpoints};
 use crate::http::mock_server::{MockServer, Reply};
 use crate::http::retry::tests::FakeClock;
-use crate::secret::Secret;
 use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -20,29 +19,12 @@ const ISSUER: &str = "https://sts.windows.net/33e01921-4d64-4f8c-a055-5bdaffd5e3
 const PROVIDER_ARN: &str =
     "arn:aws:iam::123456789012:oidc-provider/sts.windows.net/33e01921-4d64-4f8c-a055-5bdaffd5e33d/";
 
-fn xml(status: u16, body: String) -> Reply {
-    Reply::Respond {
-        status,
-        headers: vec![("content-type".into(), "text/xml".into())],
-        body,
-    }
-}
-
 /// A successful answer of `action` with `result` inside its result element.
 fn ok(action: &str, result: &str) -> Reply {
     xml(
         200,
         format!(
             r#"<{action}Response xmlns="{NS}"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>req-ok</RequestId></ResponseMetadata></{action}Response>"#
-        ),
-    )
-}
-
-fn iam_error(code: &str, message: &str) -> Reply {
-    xml(
-        400,
-        format!(
-            r#"<ErrorResponse xmlns="{NS}"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>req-{code}</RequestId></ErrorResponse>"#
         ),
     )
 }
@@ -58,24 +40,6 @@ fn iso(t: SystemTime) -> String {
     DateTime::from(t)
         .fmt(DateTimeFormat::DateTime)
         .unwrap_or_default()
-}
-
-async fn client(server: &MockServer, clock: &Arc<FakeClock>) -> IamClient {
-    let config = AwsConfig {
-        region: Some("us-east-1".into()),
-        access_key: Some("AKIDEXAMPLE".into()),
-        secret_key: Some(Secret::new("iam-test-secret")),
-        endpoints: AwsEndpoints {
-            iam: Some(server.base_url.clone()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    AwsClients::new(&config)
-        .await
-        .unwrap()
-        .iam()
-        .with_wait(PropagationWait::new(PROPAGATION_TIMEOUT).with_clock(clock.clone()))
 }
 
 fn actions(server: &MockServer) -> Vec<String> {

@@ -150,7 +150,8 @@ async fn wait_gives_up_when_the_budget_is_spent() {
     assert_eq!(calls.load(Ordering::SeqCst), 7);
 }
 
-fn xml(status: u16, body: String) -> Reply {
+/// An IAM answer with an XML body.
+pub(super) fn xml(status: u16, body: String) -> Reply {
     Reply::Respond {
         status,
         headers: vec![("content-type".into(), "text/xml".into())],
@@ -158,7 +159,8 @@ fn xml(status: u16, body: String) -> Reply {
     }
 }
 
-fn iam_error(code: &str, message: &str) -> Reply {
+/// An IAM error answer with `code`.
+pub(super) fn iam_error(code: &str, message: &str) -> Reply {
     // The SDK takes the request id from the header, as IAM sends it.
     let mut reply = xml(
         400,
@@ -185,7 +187,8 @@ fn created_role() -> Reply {
     )
 }
 
-async fn client(server: &MockServer, clock: &Arc<FakeClock>) -> IamClient {
+/// An IAM client of `server` whose propagation waits run on `clock`.
+pub(super) async fn client(server: &MockServer, clock: &Arc<FakeClock>) -> IamClient {
     let config = AwsConfig {
         region: Some("us-east-1".into()),
         access_key: Some("AKIDEXAMPLE".into()),
