@@ -327,15 +327,17 @@ impl Subject {
         (elapsed.as_secs_f64() * 1000.0, rss)
     }
 
+    /// `terraform providers schema -json` in this provider's configuration.
+    fn schema_command(&self, paths: &Paths) -> Command {
+        self.terraform(
+            paths,
+            &self.workdir.join("config"),
+            &["providers", "schema", "-json"],
+        )
+    }
+
     fn schema(&self, paths: &Paths) -> f64 {
-        let out = run_with_limit(
-            &mut self.terraform(
-                paths,
-                &self.workdir.join("config"),
-                &["providers", "schema", "-json"],
-            ),
-            Duration::from_secs(120),
-        );
+        let out = run_with_limit(&mut self.schema_command(paths), Duration::from_secs(120));
         if !out.success() || !out.stdout.contains("provider_schemas") {
             fail(&format!(
                 "providers schema for {} failed\n{out}",

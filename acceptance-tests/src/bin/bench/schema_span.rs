@@ -34,11 +34,7 @@ pub(crate) struct Span {
 pub(crate) fn measure(subject: &Subject, paths: &Paths, log_dir: &Path) -> Span {
     let log = log_dir.join(format!("{}-schema.log", subject.local_name));
     let _ = std::fs::remove_file(&log);
-    let mut cmd = subject.terraform(
-        paths,
-        &subject.workdir.join("config"),
-        &["providers", "schema", "-json"],
-    );
+    let mut cmd = subject.schema_command(paths);
     // Debug, not trace: every line the span needs is at debug, and a trace-level plugin writes
     // far more log, which would be timed too.
     cmd.env("TF_LOG", "DEBUG").env("TF_LOG_PATH", &log);
